@@ -1,0 +1,5 @@
+"""Allows `python -m daemon`."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,118 @@
+"""congsync's error tree: raised by the shell, turned into one plain sentence at the edge.
+
+Every error carries a user-facing `message` (already translated) and an exit code family
+that the CLI uses, so that scripts can tell configuration, authentication and
+network/server failures apart.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FAILURE = 1  # a sync finished but some files failed
+    CONFIG = 2
+    AUTH = 3
+    NETWORK = 4
+    SERVER = 5
+    UNSAFE = 6  # a safety stop that awaits confirmation
+    LOCAL = 7  # the local disk refused (full, unreadable, permissions)
+    NOT_RUNNING = 8  # a command for the daemon, and no daemon runs
+
+
+class CongsyncError(Exception):
+    """Something congsync cannot do; `message` says what and what to do about it."""
+
+    exit_code: ExitCode = ExitCode.FAILURE
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigError(CongsyncError):
+    """The configuration is missing, unreadable or invalid."""
+
+    exit_code = ExitCode.CONFIG
+
+
+class CredentialsError(CongsyncError):
+    """No password could be found, or the keyring refused to store it."""
+
+    exit_code = ExitCode.AUTH
+
+
+class AuthError(CongsyncError):
+    """The server rejected the username or password (401)."""
+
+    exit_code = ExitCode.AUTH
+
+
+class NetworkError(CongsyncError):
+    """The server could not be reached (DNS, refused, timeout, connection dropped)."""
+
+    exit_code = ExitCode.NETWORK
+
+
+class TLSError(NetworkError):
+    """The TLS handshake failed, usually because the certificate is not trusted."""
+
+
+class ServerError(CongsyncError):
+    """The server answered, but refused or failed the request."""
+
+    exit_code = ExitCode.SERVER
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class RateLimited(ServerError):
+    """The server asked us to slow down (429/503), possibly saying for how long."""
+
+    def __init__(self, message: str, status: int, retry_after: float | None) -> None:
+        super().__init__(message, status)
+        self.retry_after = retry_after
+
+
+class NotFound(ServerError):
+    """The path does not exist on the server (404)."""
+
+
+class NotWebDAV(ServerError):
+    """The server does not speak WebDAV at this address."""
+
+
+class HostileResponse(ServerError):
+    """The server's answer is malformed or points outside the congregation folder."""
+
+
+class FolderMissing(CongsyncError):
+    """The congregation folder or its `Media/` folder is gone from the server."""
+
+    exit_code = ExitCode.UNSAFE
+
+
+class UnsafeToProceed(CongsyncError):
+    """A sync would delete too much or act on a suspicious listing; it awaits confirmation."""
+
+    exit_code = ExitCode.UNSAFE
+
+
+class LocalDiskError(CongsyncError):
+    """The local disk refused a write or read (full, permissions, unreadable file)."""
+
+    exit_code = ExitCode.LOCAL
+
+
+class Cancelled(CongsyncError):
+    """The operation was cancelled (shutdown or pause); partial work is kept for later."""
+
+
+class RoleError(CongsyncError):
+    """A member tried to write to the server; only organizers may."""
+
+    exit_code = ExitCode.CONFIG
