@@ -1,0 +1,99 @@
+"""Command-line entry: parse, call the command's function, print its error in one sentence."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .errors import CongsyncError, ExitCode
+from .i18n import _
+
+log = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="congsync",
+        description=_(
+            "Keeps this computer's meeting media in step with the congregation's folder."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"congsync {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help=_("say more about what happens")
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help=_("try congsync with a local sample server"))
+    demo.add_argument("--dir", default="congsync-demo", help=_("where the demo keeps its files"))
+    demo.add_argument(
+        "--keep-running", action="store_true", help=_("leave the demo server running")
+    )
+
+    setup = sub.add_parser("setup", help=_("connect this computer to the congregation folder"))
+    setup.add_argument("--url", help=_("the WebDAV server address (https://…)"))
+    setup.add_argument("--username")
+    setup.add_argument("--folder", help=_("the congregation folder on the server"))
+    setup.add_argument("--media-dir", help=_("the local media folder presentation software reads"))
+    setup.add_argument("--role", choices=["member", "organizer"])
+    setup.add_argument("--organizer-dir", help=_("organizers: the folder to publish from"))
+    setup.add_argument("--ca-bundle", help=_("a PEM file with an extra CA to trust"))
+    setup.add_argument(
+        "--password-stdin", action="store_true", help=_("read the password from stdin")
+    )
+    setup.add_argument(
+        "--create-folder", action="store_true", help=_("organizers: create the folder if missing")
+    )
+    setup.add_argument("--weeks-ahead", type=int, help=_("how many weeks of meetings to keep"))
+
+    sync = sub.add_parser("sync", help=_("sync now"))
+    sync.add_argument("--json", action="store_true", help=_("print a machine-readable summary"))
+    sync.add_argument(
+        "--accept-deletions",
+        action="store_true",
+        help=_("confirm a sync that removes many files (after a safety stop)"),
+    )
+
+    status = sub.add_parser("status", help=_("show the configuration, state and upcoming media"))
+    status.add_argument("--json", action="store_true")
+    return parser
+
+
+COMMANDS = {
+    "demo": "daemon.commands.demo",
+    "setup": "daemon.commands.setup",
+    "sync": "daemon.commands.sync",
+    "status": "daemon.commands.status",
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return int(ExitCode.CONFIG)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("httpx", "httpcore", "wsgidav", "cheroot"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    module = importlib.import_module(COMMANDS[args.command])
+    try:
+        code: int = module.run(args)
+    except CongsyncError as exc:
+        print(_("congsync: {message}").format(message=exc.message), file=sys.stderr)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        print(_("congsync: interrupted."), file=sys.stderr)
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,104 @@
+"""`congsync demo`: a local HTTPS WebDAV server with a sample congregation, synced into a folder."""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import shutil
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+from ..config import Config, Profile
+from ..demo_data import populate_sample_congregation
+from ..engine import Engine
+from ..i18n import _, ngettext
+from ..mirror import summarise
+from ..paths import Paths
+from ..server import DavServer, make_tls
+
+DEMO_USER = "demo"
+DEMO_FOLDER = "congregation"
+
+
+def print_tree(root: Path) -> None:
+    print(_("{path}:").format(path=root))
+    for day in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        files = sorted(f for f in day.iterdir() if f.is_file())
+        print(
+            ngettext("  {date}/  ({n} file)", "  {date}/  ({n} files)", len(files)).format(
+                date=day.name, n=len(files)
+            )
+        )
+        for f in files:
+            print(f"    {f.name}  ({f.stat().st_size // 1024} KB)")
+    hidden = root / ".congsync" / "hidden"
+    if hidden.exists():
+        for day in sorted(hidden.iterdir()):
+            for f in sorted(day.iterdir()):
+                print(
+                    _(
+                        "  (hidden by the organizer, kept aside: .congsync/hidden/{date}/{name})"
+                    ).format(date=day.name, name=f.name)
+                )
+
+
+def run(args: argparse.Namespace) -> int:
+    base = Path(args.dir).absolute()
+    server_root = base / "server"
+    # A fresh sample each time: the demo shows a first sync, not leftovers of the last one.
+    for leftover in (server_root, base / "state", base / "media"):
+        if leftover.exists():
+            shutil.rmtree(leftover)
+    (server_root / DEMO_FOLDER).mkdir(parents=True)
+    started = time.monotonic()
+    sample = populate_sample_congregation(server_root / DEMO_FOLDER, date.today())
+    tls = make_tls(base / "tls")
+    password = secrets.token_urlsafe(12)
+    with DavServer(server_root, tls, users={DEMO_USER: password}) as server:
+        config = Config(
+            url=server.url,
+            username=DEMO_USER,
+            folder=DEMO_FOLDER,
+            media_dir=base / "media",
+            ca_bundle=tls.ca_pem_path,
+        )
+        profile = Profile(
+            paths=Paths(
+                config_file=base / "config.toml", state_dir=base / "state", log_dir=base / "logs"
+            )
+        )
+        profile.save(config)
+        print(
+            _("Demo server: {url} (folder “{folder}”, sample congregation “{name}”)").format(
+                url=server.url, folder=DEMO_FOLDER, name=sample.congregation_name
+            )
+        )
+        engine = Engine(profile, password=password)
+        try:
+            result = engine.run_cycle(threading.Event())
+        finally:
+            engine.close()
+        for warning in result.warnings:
+            print(f"! {warning}")
+        print(summarise(result))
+        print()
+        print_tree(config.media_dir)
+        print()
+        print(_("Done in {seconds:.1f} s.").format(seconds=time.monotonic() - started))
+        if not args.keep_running:
+            return 0 if result.ok else 1
+        print()
+        print(_("The demo server keeps running; press Ctrl+C to stop it. To try a real setup:"))
+        print(
+            f"  echo '{password}' | congsync setup --url {server.url} --username {DEMO_USER} "
+            f"--folder {DEMO_FOLDER} --media-dir {base / 'my-media'} "
+            f"--ca-bundle {tls.ca_pem_path} --password-stdin"
+        )
+        stop = threading.Event()
+        try:
+            server.serve_forever_until(stop)
+        except KeyboardInterrupt:
+            stop.set()
+        return 0

@@ -1,0 +1,61 @@
+"""`congsync status`: the configuration in force (never the password), the last sync, upcoming media."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+from typing import Any
+
+from ..config import Profile
+from ..i18n import _
+from ..journal import Journal
+from ..mirror import LAST_SYNC_KEY, RESULT_KEY, meeting_summaries, summarise
+from ..result import SyncResult
+
+
+def collect(profile: Profile) -> dict[str, Any]:
+    config = profile.config
+    settings = {k: v for k, v in config.to_toml().items()}
+    journal = Journal(profile.paths.journal_file)
+    try:
+        last_result = journal.get(RESULT_KEY)
+        last_sync_at = journal.get(LAST_SYNC_KEY)
+    finally:
+        journal.close()
+    return {
+        "config_file": str(profile.paths.config_file),
+        "settings": settings,
+        "last_sync_at": last_sync_at,
+        "last_result": last_result,
+        "meetings": [asdict(m) for m in meeting_summaries(config)],
+    }
+
+
+def run(args: argparse.Namespace, profile: Profile | None = None) -> int:
+    profile = profile or Profile.default()
+    data = collect(profile)
+    if args.json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return 0
+    print(_("Configuration: {path}").format(path=data["config_file"]))
+    for key, value in data["settings"].items():
+        print(f"  {key} = {value}")
+    if data["last_result"]:
+        print(_("Last sync: {when}").format(when=data["last_sync_at"] or _("never completed")))
+        print("  " + summarise(SyncResult.from_json(data["last_result"])))
+    else:
+        print(_("Last sync: never"))
+    if data["meetings"]:
+        print(_("Upcoming meetings:"))
+        for meeting in data["meetings"]:
+            print(
+                _("  {date}: {present} of {expected} files").format(
+                    date=meeting["date"],
+                    present=meeting["files_present"],
+                    expected=meeting["files_expected"],
+                )
+            )
+    else:
+        print(_("No upcoming meeting media yet."))
+    return 0

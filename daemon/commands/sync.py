@@ -1,0 +1,83 @@
+"""`congsync sync`: one complete cycle now, with progress on a terminal and a one-line summary."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from collections.abc import Callable
+
+from ..config import Profile
+from ..engine import Engine
+from ..errors import ExitCode
+from ..mirror import summarise
+from ..result import SyncResult
+from ..status import Progress
+
+
+def run(args: argparse.Namespace, profile: Profile | None = None) -> int:
+    profile = profile or Profile.default()
+    engine = Engine(profile)
+    cancel = threading.Event()
+    try:
+        result = _with_progress(
+            lambda report: engine.run_cycle(
+                cancel, report, full_listing=True, accept_deletions=args.accept_deletions
+            ),
+            enabled=sys.stderr.isatty() and not args.json,
+        )
+    except KeyboardInterrupt:
+        cancel.set()
+        raise
+    finally:
+        engine.close()
+    print_result(result, as_json=args.json)
+    return int(ExitCode.OK if result.ok else ExitCode.FAILURE)
+
+
+def print_result(result: SyncResult, *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        return
+    for warning in result.warnings:
+        print(f"! {warning}", file=sys.stderr)
+    for error in result.errors:
+        print(f"✗ {error}", file=sys.stderr)
+    print(summarise(result))
+
+
+def _with_progress(
+    work: Callable[[Callable[[Progress], None] | None], SyncResult], *, enabled: bool
+) -> SyncResult:
+    if not enabled:
+        return work(None)
+    from rich.progress import (  # only needed on a terminal
+        BarColumn,
+        DownloadColumn,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+    from rich.progress import Progress as Bar
+
+    with Bar(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("sync", total=None)
+
+        def report(progress: Progress) -> None:
+            label = f"{progress.files_done}/{progress.files_total}"
+            bar.update(
+                task,
+                completed=progress.bytes_done,
+                total=progress.bytes_total or None,
+                description=label,
+            )
+
+        return work(report)

@@ -1,0 +1,296 @@
+"""Discovery: turns Depth-0/1 listings of the congregation folder into the plan's RemoteState.
+
+Only the collections that matter are listed: the folder, `Media/`, `Hidden/`, `Recurring/` and
+the date folders inside the sync window. Between full re-lists, a collection whose own version
+(ETag or last-modified, as seen in its parent's listing) has not changed is served from the
+listing cache, so an idle poll costs a handful of small requests whatever the server keeps.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from .dav import DavClient, Listing, RemoteEntry, parse_http_date
+from .errors import AuthError, Cancelled, CongsyncError, FolderMissing, NetworkError, NotFound
+from .i18n import _
+from .layout import HIDDEN, MEDIA, PREFS_FILE, RECURRING, parse_date_folder
+from .plan import RemoteFile, RemoteState
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Discovery:
+    """Everything one cycle learned about the server."""
+
+    state: RemoteState
+    prefs_entry: RemoteEntry | None  # forcedPrefs.json as listed, None when absent
+    media_missing: bool
+    warnings: list[str] = field(default_factory=list)
+    requests: int = 0
+    # remote date-folder name per date, as the server spells it (the organizer writes back there)
+    date_folders: dict[date, list[str]] = field(default_factory=dict)
+    hidden_folders: dict[date, list[str]] = field(default_factory=dict)
+
+
+class ListingCache:
+    """Child listings remembered by the version their parent reported for them.
+
+    Stored in the journal between cycles as plain JSON so a restart stays cheap.
+    """
+
+    def __init__(self, data: dict[str, Any] | None = None) -> None:
+        self._data: dict[str, Any] = data or {}
+
+    def to_json(self) -> dict[str, Any]:
+        return self._data
+
+    def get(self, entry: RemoteEntry) -> Listing | None:
+        cached = self._data.get("/".join(entry.path))
+        if not cached or cached.get("version") != _collection_version(entry):
+            return None
+        children = tuple(_entry_from_json(c) for c in cached["children"])
+        return Listing(collection=entry, children=children)
+
+    def put(self, entry: RemoteEntry, listing: Listing) -> None:
+        version = _collection_version(entry)
+        if version is None or not listing.complete:
+            self._data.pop("/".join(entry.path), None)
+            return
+        self._data["/".join(entry.path)] = {
+            "version": version,
+            "children": [_entry_to_json(c) for c in listing.children],
+        }
+
+    def prune(self, keep: set[str]) -> None:
+        for key in list(self._data):
+            if key not in keep:
+                del self._data[key]
+
+
+def _collection_version(entry: RemoteEntry) -> str | None:
+    if entry.etag:
+        return f"etag:{entry.etag}"
+    if entry.modified:
+        return f"mtime:{entry.modified.isoformat()}"
+    return None
+
+
+def _entry_to_json(entry: RemoteEntry) -> dict[str, Any]:
+    return {
+        "path": list(entry.path),
+        "dir": entry.is_dir,
+        "size": entry.size,
+        "etag": entry.etag,
+        "etag_raw": entry.etag_raw,
+        "modified_raw": entry.modified_raw,
+    }
+
+
+def _entry_from_json(data: dict[str, Any]) -> RemoteEntry:
+    return RemoteEntry(
+        path=tuple(data["path"]),
+        is_dir=bool(data["dir"]),
+        size=data["size"],
+        etag=data["etag"],
+        modified=parse_http_date(data["modified_raw"]),
+        etag_raw=data["etag_raw"],
+        modified_raw=data["modified_raw"],
+    )
+
+
+def to_remote_file(entry: RemoteEntry) -> RemoteFile:
+    return RemoteFile(
+        path=entry.path,
+        size=entry.size,
+        version=entry.version,
+        etag=entry.etag,
+        etag_raw=entry.etag_raw,
+        modified_raw=entry.modified_raw,
+    )
+
+
+def discover(
+    dav: DavClient,
+    window: tuple[date, date],
+    *,
+    cache: ListingCache,
+    full_listing: bool,
+    owns_anything: bool,
+    cancel: threading.Event | None = None,
+) -> Discovery:
+    """List what the window needs. Raises on any failure that makes the picture untrustworthy."""
+    start, end = window
+    before = dav.requests_sent
+    warnings: list[str] = []
+    in_use: set[str] = set()
+
+    def child_listing(entry: RemoteEntry, always: bool) -> Listing:
+        """List a child collection, or reuse the cache if its version did not move."""
+        in_use.add("/".join(entry.path))
+        if not always and not full_listing:
+            cached = cache.get(entry)
+            if cached is not None:
+                return cached
+        listing = dav.list(entry.path, cancel)
+        # The child's own version comes from the parent's listing (WsgiDAV and Apache report it
+        # there but not always on the collection itself), so key the cache by that entry.
+        cache.put(entry, listing)
+        return listing
+
+    try:
+        root = dav.list((), cancel)
+    except NotFound:
+        raise FolderMissing(
+            _(
+                "The congregation folder is gone from the server. congsync changes nothing until "
+                "it is back or the configuration points to the right folder."
+            )
+        ) from None
+    _collect(root, warnings)
+    children = {e.name: e for e in root.children}
+    prefs_entry = children.get(PREFS_FILE)
+    if prefs_entry is not None and prefs_entry.is_dir:
+        prefs_entry = None
+
+    media = children.get(MEDIA)
+    dated: dict[date, dict[str, RemoteFile]] = {}
+    recurring: dict[str, RemoteFile] = {}
+    hidden: dict[date, frozenset[str]] = {}
+    incomplete: set[date] = set()
+    recurring_complete = True
+    hidden_complete = True
+    date_folders: dict[date, list[str]] = {}
+    hidden_folders: dict[date, list[str]] = {}
+
+    if media is None or not media.is_dir:
+        if owns_anything:
+            raise FolderMissing(
+                _(
+                    "The Media folder is gone from the congregation folder on the server. congsync "
+                    "keeps the media it has and changes nothing until this is resolved."
+                )
+            )
+        return Discovery(
+            state=RemoteState(dated={}, recurring={}, hidden={}),
+            prefs_entry=prefs_entry,
+            media_missing=True,
+            warnings=warnings,
+            requests=dav.requests_sent - before,
+        )
+
+    media_listing = dav.list(media.path, cancel)
+    in_use.add("/".join(media.path))
+    _collect(media_listing, warnings)
+    for entry in media_listing.children:
+        if not entry.is_dir:
+            continue
+        if entry.name == RECURRING:
+            listing = _try_list(child_listing, entry, always=False, warnings=warnings)
+            if listing is None or not listing.complete:
+                recurring_complete = False
+            if listing is not None:
+                _collect(listing, warnings)
+                for f in listing.children:
+                    if not f.is_dir:
+                        recurring[f.name] = to_remote_file(f)
+            continue
+        day = parse_date_folder(entry.name)
+        if day is None or not start <= day <= end:
+            continue  # not a date (left alone), or outside the window (not our business now)
+        date_folders.setdefault(day, []).append(entry.name)
+        # Files inside an in-window date folder can be overwritten in place without the folder
+        # changing: list these every time.
+        listing = _try_list(child_listing, entry, always=True, warnings=warnings)
+        if listing is None or not listing.complete:
+            incomplete.add(day)
+        if listing is None:
+            continue
+        _collect(listing, warnings)
+        files = dated.setdefault(day, {})
+        # The same date can appear in two spellings (2026-11-24 and 24-11-2026 - Tuesday);
+        # merge them, first spelling in sort order winning a name clash.
+        for f in listing.children:
+            if not f.is_dir and f.name not in files:
+                files[f.name] = to_remote_file(f)
+
+    hidden_entry = children.get(HIDDEN)
+    if hidden_entry is not None and hidden_entry.is_dir:
+        try:
+            hidden_listing = dav.list(hidden_entry.path, cancel)
+        except CongsyncError as exc:
+            if isinstance(exc, NotFound):
+                hidden_listing = None
+            else:
+                raise
+        in_use.add("/".join(hidden_entry.path))
+        if hidden_listing is None or not hidden_listing.complete:
+            hidden_complete = False
+        if hidden_listing is not None:
+            _collect(hidden_listing, warnings)
+            collected: dict[date, set[str]] = {}
+            for entry in hidden_listing.children:
+                day = parse_date_folder(entry.name) if entry.is_dir else None
+                if day is None or not start <= day <= end:
+                    continue
+                hidden_folders.setdefault(day, []).append(entry.name)
+                listing = _try_list(child_listing, entry, always=False, warnings=warnings)
+                if listing is None or not listing.complete:
+                    hidden_complete = False
+                if listing is None:
+                    continue
+                _collect(listing, warnings)
+                collected.setdefault(day, set()).update(
+                    f.name for f in listing.children if not f.is_dir
+                )
+            hidden = {d: frozenset(n) for d, n in collected.items()}
+
+    cache.prune(in_use)
+    state = RemoteState(
+        dated=dated,
+        recurring=recurring,
+        hidden=hidden,
+        incomplete_dates=frozenset(incomplete),
+        recurring_complete=recurring_complete,
+        hidden_complete=hidden_complete,
+    )
+    return Discovery(
+        state=state,
+        prefs_entry=prefs_entry,
+        media_missing=False,
+        warnings=warnings,
+        requests=dav.requests_sent - before,
+        date_folders=date_folders,
+        hidden_folders=hidden_folders,
+    )
+
+
+def _collect(listing: Listing, warnings: list[str]) -> None:
+    warnings.extend(listing.warnings)
+
+
+def _try_list(
+    lister: Callable[[RemoteEntry, bool], Listing],
+    entry: RemoteEntry,
+    *,
+    always: bool,
+    warnings: list[str],
+) -> Listing | None:
+    """A failing date folder must not sink the whole cycle: keep its files, try again later."""
+    try:
+        return lister(entry, always)
+    except CongsyncError as exc:
+        if isinstance(exc, AuthError | NetworkError | Cancelled):
+            raise  # these concern the whole server, not this folder: surface them
+        warnings.append(
+            _("The folder {folder} could not be listed ({reason}); its files are kept.").format(
+                folder="/".join(entry.path), reason=exc.message
+            )
+        )
+        log.warning("listing %s failed: %s", "/".join(entry.path), exc.message)
+        return None
