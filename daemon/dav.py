@@ -292,7 +292,7 @@ class DavClient:
 
     def url_for(self, path: RemotePath, collection: bool = False) -> str:
         for name in path:
-            if name in ("", ".", "..") or "/" in name or "\\" in name:
+            if name in ("", ".", "..") or "/" in name:
                 raise HostileResponse(
                     _("Refusing the unsafe remote name “{name}”.").format(name=name)
                 )
@@ -396,6 +396,16 @@ class DavClient:
             stream=True,
         )
         try:
+            if response.status_code == 200:
+                # An ordinary web page where a WebDAV listing should be.
+                raise NotWebDAV(
+                    _(
+                        "The address {host} answers like a web page, not a WebDAV server. Check the "
+                        "server address: it must be the WebDAV address (often ending in /dav/ or "
+                        "/remote.php/dav/files/USER/)."
+                    ).format(host=self.host),
+                    200,
+                )
             self._check(response, what, (207,))
             body = _read_limited(response, MAX_LISTING_BYTES, self.host)
         finally:
@@ -518,6 +528,8 @@ class DavClient:
                     fh.flush()
                     os.fsync(fh.fileno())
             except OSError as exc:
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                    partial.unlink(missing_ok=True)  # give the space back; resuming cannot help
                 raise _local_error(exc, partial) from exc
             if expected_total is not None and received != expected_total:
                 raise NetworkError(
