@@ -36,6 +36,10 @@ class Discovery:
     # remote date-folder name per date, as the server spells it (the organizer writes back there)
     date_folders: dict[date, list[str]] = field(default_factory=dict)
     hidden_folders: dict[date, list[str]] = field(default_factory=dict)
+    root_etag: str | None = None
+
+
+ROOT_MEMORY = "\u0000root"
 
 
 class ListingCache:
@@ -69,8 +73,16 @@ class ListingCache:
 
     def prune(self, keep: set[str]) -> None:
         for key in list(self._data):
-            if key not in keep:
+            if key not in keep and key != ROOT_MEMORY:
                 del self._data[key]
+
+    def root_memory(self) -> dict[str, Any]:
+        """What the last cycle saw of the congregation folder itself (see `discover`)."""
+        memory: dict[str, Any] = self._data.get(ROOT_MEMORY) or {}
+        return memory
+
+    def set_root_memory(self, memory: dict[str, Any]) -> None:
+        self._data[ROOT_MEMORY] = memory
 
 
 def _collection_version(entry: RemoteEntry) -> str | None:
@@ -124,7 +136,63 @@ def discover(
     owns_anything: bool,
     cancel: threading.Event | None = None,
 ) -> Discovery:
-    """List what the window needs. Raises on any failure that makes the picture untrustworthy."""
+    """List what the window needs. Raises on any failure that makes the picture untrustworthy.
+
+    On servers proven to propagate collection ETags upward (Nextcloud, ownCloud), an unchanged
+    ETag of the congregation folder means nothing below changed: one Depth-0 request suffices.
+    Proof is learned, never assumed: a change seen below without the folder's ETag moving marks
+    the server as non-propagating for good (Apache, WsgiDAV).
+    """
+    memory = cache.root_memory()
+    window_key = f"{window[0].isoformat()}..{window[1].isoformat()}"
+    if not full_listing and memory.get("propagates") is True and memory.get("window") == window_key:
+        before = dav.requests_sent
+        root = dav.stat((), cancel)
+        if root.etag and root.etag == memory.get("etag") and memory.get("snapshot"):
+            found = discovery_from_json(memory["snapshot"])
+            found.requests = dav.requests_sent - before
+            return found
+    found = _list_everything(
+        dav,
+        window,
+        cache=cache,
+        full_listing=full_listing,
+        owns_anything=owns_anything,
+        cancel=cancel,
+    )
+    snapshot = discovery_to_json(found)
+    previous = memory.get("snapshot")
+    propagates = memory.get("propagates")
+    evidence = int(memory.get("evidence", 0))
+    changed_below = previous is not None and previous["state"] != snapshot["state"]
+    if changed_below and memory.get("window") == window_key and propagates is not False:
+        if found.root_etag and memory.get("etag") and found.root_etag != memory.get("etag"):
+            evidence += 1
+            propagates = True if evidence >= 2 else None
+        else:
+            propagates = False
+    trustworthy = not found.warnings and found.root_etag is not None
+    cache.set_root_memory(
+        {
+            "etag": found.root_etag,
+            "window": window_key,
+            "propagates": propagates,
+            "evidence": evidence,
+            "snapshot": snapshot if trustworthy else None,
+        }
+    )
+    return found
+
+
+def _list_everything(
+    dav: DavClient,
+    window: tuple[date, date],
+    *,
+    cache: ListingCache,
+    full_listing: bool,
+    owns_anything: bool,
+    cancel: threading.Event | None,
+) -> Discovery:
     start, end = window
     before = dav.requests_sent
     warnings: list[str] = []
@@ -153,6 +221,7 @@ def discover(
             )
         ) from None
     _collect(root, warnings)
+    root_etag = root.collection.etag
     children = {e.name: e for e in root.children}
     prefs_entry = children.get(PREFS_FILE)
     if prefs_entry is not None and prefs_entry.is_dir:
@@ -182,6 +251,7 @@ def discover(
             media_missing=True,
             warnings=warnings,
             requests=dav.requests_sent - before,
+            root_etag=root_etag,
         )
 
     media_listing = dav.list(media.path, cancel)
@@ -267,6 +337,53 @@ def discover(
         requests=dav.requests_sent - before,
         date_folders=date_folders,
         hidden_folders=hidden_folders,
+        root_etag=root_etag,
+    )
+
+
+def _file_to_json(f: RemoteFile) -> list[Any]:
+    return [list(f.path), f.size, f.version, f.etag, f.etag_raw, f.modified_raw]
+
+
+def _file_from_json(data: list[Any]) -> RemoteFile:
+    path, size, version, etag, etag_raw, modified_raw = data
+    return RemoteFile(tuple(path), size, version, etag, etag_raw, modified_raw)
+
+
+def discovery_to_json(found: Discovery) -> dict[str, Any]:
+    s = found.state
+    return {
+        "state": {
+            "dated": {
+                d.isoformat(): {n: _file_to_json(f) for n, f in sorted(files.items())}
+                for d, files in sorted(s.dated.items())
+            },
+            "recurring": {n: _file_to_json(f) for n, f in sorted(s.recurring.items())},
+            "hidden": {d.isoformat(): sorted(n) for d, n in sorted(s.hidden.items())},
+        },
+        "prefs": _entry_to_json(found.prefs_entry) if found.prefs_entry else None,
+        "media_missing": found.media_missing,
+        "date_folders": {d.isoformat(): v for d, v in found.date_folders.items()},
+        "hidden_folders": {d.isoformat(): v for d, v in found.hidden_folders.items()},
+    }
+
+
+def discovery_from_json(data: dict[str, Any]) -> Discovery:
+    s = data["state"]
+    state = RemoteState(
+        dated={
+            date.fromisoformat(d): {n: _file_from_json(f) for n, f in files.items()}
+            for d, files in s["dated"].items()
+        },
+        recurring={n: _file_from_json(f) for n, f in s["recurring"].items()},
+        hidden={date.fromisoformat(d): frozenset(n) for d, n in s["hidden"].items()},
+    )
+    return Discovery(
+        state=state,
+        prefs_entry=_entry_from_json(data["prefs"]) if data["prefs"] else None,
+        media_missing=data["media_missing"],
+        date_folders={date.fromisoformat(d): v for d, v in data["date_folders"].items()},
+        hidden_folders={date.fromisoformat(d): v for d, v in data["hidden_folders"].items()},
     )
 
 
