@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import secrets
 import shutil
 import threading
@@ -33,14 +34,14 @@ def print_tree(root: Path) -> None:
         )
         for f in files:
             print(f"    {f.name}  ({f.stat().st_size // 1024} KB)")
-    hidden = root / ".congsync" / "hidden"
-    if hidden.exists():
-        for day in sorted(hidden.iterdir()):
-            for f in sorted(day.iterdir()):
+    manifest = root / ".congsync" / "manifest.json"
+    if manifest.exists():
+        for day, info in sorted(json.loads(manifest.read_text(encoding="utf-8"))["dates"].items()):
+            for name in info.get("hidden", []):
                 print(
                     _(
-                        "  (hidden by the organizer, kept aside: .congsync/hidden/{date}/{name})"
-                    ).format(date=day.name, name=f.name)
+                        "  {date}: “{name}” is hidden by the organizer and was not downloaded"
+                    ).format(date=day, name=name)
                 )
 
 
