@@ -6,12 +6,11 @@ import json
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from .config import Config
 from .dav import DavClient
-from .errors import Cancelled, CongsyncError, UnsafeToProceed
+from .errors import Cancelled, CongsyncError, HostileResponse, UnsafeToProceed
 from .i18n import _, ngettext
 from .journal import Journal
 from .layout import CongregationSettings, parse_forced_prefs
@@ -30,6 +29,7 @@ from .plan import (
 )
 from .remote import ListingCache, discover
 from .result import SyncResult
+from .settings import effective
 from .status import MeetingSummary, Progress
 from .transfer import download_all
 
@@ -42,23 +42,6 @@ RESULT_KEY = "last_result"
 LAST_SYNC_KEY = "last_sync_at"
 
 
-@dataclass(frozen=True)
-class MeetingSettings:
-    """The meeting days in force: the congregation's where it set them, else this computer's."""
-
-    mw_day: int | None
-    we_day: int | None
-    co_week: date | None
-
-
-def effective_meetings(config: Config, congregation: CongregationSettings) -> MeetingSettings:
-    return MeetingSettings(
-        mw_day=congregation.mw_day if congregation.mw_day is not None else config.mw_day,
-        we_day=congregation.we_day if congregation.we_day is not None else config.we_day,
-        co_week=congregation.co_week,
-    )
-
-
 def load_congregation(journal: Journal) -> CongregationSettings:
     stored = journal.get(PREFS_KEY)
     if not stored:
@@ -68,24 +51,30 @@ def load_congregation(journal: Journal) -> CongregationSettings:
 
 
 def refresh_congregation(
-    dav: DavClient, journal: Journal, version: str | None, path: tuple[str, ...] | None
+    dav: DavClient,
+    journal: Journal,
+    version: str | None,
+    path: tuple[str, ...] | None,
+    *,
+    force: bool,
 ) -> tuple[CongregationSettings, list[str]]:
-    """Re-read forcedPrefs.json when its version moved; a bad file keeps the last good values."""
+    """Re-read forcedPrefs.json when its version moved (or `force`); a bad file keeps the last good."""
     stored = journal.get(PREFS_KEY) or {}
     if path is None:
         if stored:
             journal.put(PREFS_KEY, None)
         return CongregationSettings(), []
-    if stored.get("version") == version and version is not None:
+    if stored.get("version") == version and version is not None and not force:
         return load_congregation(journal), []
-    data, _entry = dav.get_bytes(path, PREFS_LIMIT)
     try:
+        data, _entry = dav.get_bytes(path, PREFS_LIMIT)
         settings, warnings = parse_forced_prefs(data)
-    except ValueError as exc:
+    except (ValueError, HostileResponse) as exc:
+        reason = exc.message if isinstance(exc, HostileResponse) else str(exc)
         message = _(
             "The congregation settings file forcedPrefs.json is unusable ({reason}); the last good "
             "settings stay in force."
-        ).format(reason=exc)
+        ).format(reason=reason)
         return load_congregation(journal), [message]
     journal.put(PREFS_KEY, {"version": version, "data": data.decode("utf-8")})
     return settings, warnings
@@ -111,22 +100,38 @@ def run_member_cycle(
     media.prepare()
 
     owned = journal.owned()
-    span = window(today, config.weeks_ahead)
     cache = ListingCache(journal.get(CACHE_KEY))
-    found = discover(
-        dav, span, cache=cache, full_listing=full_listing, owns_anything=bool(owned), cancel=cancel
-    )
+    # The window depends on congregation settings, which come with the listing: start from the
+    # last known ones and list again in the rare cycle where they move the window.
+    settings = effective(config, load_congregation(journal))
+    for _attempt in range(2):
+        span = window(today, settings.weeks_ahead)
+        found = discover(
+            dav,
+            span,
+            cache=cache,
+            full_listing=full_listing,
+            owns_anything=bool(owned),
+            cancel=cancel,
+        )
+        prefs = found.prefs_entry
+        congregation, prefs_warnings = refresh_congregation(
+            dav,
+            journal,
+            prefs.version if prefs else None,
+            prefs.path if prefs else None,
+            force=full_listing and _attempt == 0,
+        )
+        previous_weeks = settings.weeks_ahead
+        settings = effective(config, congregation)
+        if settings.weeks_ahead == previous_weeks:
+            break
     result.warnings.extend(found.warnings)
-    prefs = found.prefs_entry
-    congregation, prefs_warnings = refresh_congregation(
-        dav, journal, prefs.version if prefs else None, prefs.path if prefs else None
-    )
     result.warnings.extend(prefs_warnings)
-    meetings = effective_meetings(config, congregation)
     days = meeting_dates(
-        today, config.weeks_ahead, meetings.mw_day, meetings.we_day, meetings.co_week
+        today, settings.weeks_ahead, settings.mw_day, settings.we_day, settings.co_week
     )
-    if meetings.mw_day is None and meetings.we_day is None and found.state.recurring:
+    if settings.mw_day is None and settings.we_day is None and found.state.recurring:
         result.warnings.append(
             _(
                 "The meeting days are not known (neither the congregation settings nor this "
