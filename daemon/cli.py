@@ -60,6 +60,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     status = sub.add_parser("status", help=_("show the configuration, state and upcoming media"))
     status.add_argument("--json", action="store_true")
+
+    settings = sub.add_parser("settings", help=_("show or change settings"))
+    settings_sub = settings.add_subparsers(dest="settings_action", metavar="ACTION")
+    show = settings_sub.add_parser(
+        "show", help=_("every setting, its value and whether it is locked")
+    )
+    show.add_argument("--json", action="store_true")
+    set_ = settings_sub.add_parser("set", help=_("change local settings: KEY=VALUE …"))
+    set_.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
     return parser
 
 
@@ -68,6 +77,7 @@ COMMANDS = {
     "setup": "daemon.commands.setup",
     "sync": "daemon.commands.sync",
     "status": "daemon.commands.status",
+    "settings": "daemon.commands.settings",
 }
 
 

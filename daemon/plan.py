@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from .i18n import _
 from .journal import OwnedFile
@@ -39,6 +39,7 @@ class RemoteState:
     incomplete_dates: frozenset[date] = frozenset()  # listings that failed or were partial
     recurring_complete: bool = True
     hidden_complete: bool = True
+    media_complete: bool = True  # False when the Media/ listing itself dropped entries
 
 
 @dataclass(frozen=True)
@@ -170,9 +171,16 @@ def desired_state(
             files[key] = chosen
         local_hidden = {safe_local_name(n) for n in hidden_names}
         hidden[key] = frozenset(n for n in local_hidden if n)
-        known = day not in remote.incomplete_dates and remote.hidden_complete
-        if known and (day not in meetings or remote.recurring_complete):
-            certain.add(key)
+    # Every day of the window whose server state is fully known, including days that are no
+    # longer meeting days and have no folder: what congsync owns there may go.
+    if remote.media_complete and remote.hidden_complete:
+        day = start
+        while day <= end:
+            if day not in remote.incomplete_dates and (
+                day not in meetings or remote.recurring_complete
+            ):
+                certain.add(day.isoformat())
+            day += timedelta(days=1)
     return Desired(
         files=files, hidden=hidden, certain_dates=frozenset(certain), warnings=tuple(warnings)
     )

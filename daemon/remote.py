@@ -328,6 +328,7 @@ def _list_everything(
         incomplete_dates=frozenset(incomplete),
         recurring_complete=recurring_complete,
         hidden_complete=hidden_complete,
+        media_complete=media_listing.complete,
     )
     return Discovery(
         state=state,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import hmac
 import ipaddress
 import logging
 import os
 import socket
 import ssl
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -23,7 +25,7 @@ from cheroot.ssl.builtin import BuiltinSSLAdapter
 from cheroot.wsgi import Server as CherootWSGIServer
 from wsgidav.dc.simple_dc import SimpleDomainController
 from wsgidav.error_printer import ErrorPrinter
-from wsgidav.fs_dav_provider import FileResource, FilesystemProvider
+from wsgidav.fs_dav_provider import FileResource, FilesystemProvider, FolderResource
 from wsgidav.http_authenticator import HTTPAuthenticator
 from wsgidav.mw.base_mw import BaseMiddleware
 from wsgidav.request_resolver import RequestResolver
@@ -106,13 +108,85 @@ class _PreciseFileResource(FileResource):  # type: ignore[misc]
         return f"{st.st_ino:x}-{st.st_size:x}-{st.st_mtime_ns:x}"
 
 
+def _tree_etag(folder: str, own: os.stat_result) -> str:
+    """A short hash that changes whenever anything below `folder` changes, at any depth.
+
+    It covers the relative path, size, mtime (in nanoseconds) and inode of the folder itself
+    (`own` is its stat) and of every file and folder below it, so adding, removing, renaming
+    or rewriting a file anywhere changes it. Symlinks and special files are left out, as
+    WebDAV never shows them. Entries that vanish during the walk are skipped, not fatal.
+    """
+    entries: list[tuple[bytes, int, int, int]] = [(b"", own.st_size, own.st_mtime_ns, own.st_ino)]
+    pending: list[tuple[str, str]] = [(folder, "")]
+    while pending:
+        directory, prefix = pending.pop()
+        try:
+            with os.scandir(directory) as listing:
+                for entry in listing:
+                    try:
+                        st = entry.stat(follow_symlinks=False)
+                    except OSError:  # removed meanwhile
+                        continue
+                    relative = prefix + entry.name
+                    if stat.S_ISDIR(st.st_mode):
+                        pending.append((entry.path, relative + "/"))
+                    elif not stat.S_ISREG(st.st_mode):
+                        continue
+                    entries.append((os.fsencode(relative), st.st_size, st.st_mtime_ns, st.st_ino))
+        except OSError:  # removed meanwhile, or unreadable: its own entry still counts
+            continue
+    digest = hashlib.blake2b(digest_size=10)
+    for name, size, mtime_ns, inode in sorted(entries):
+        # NUL never occurs in a path, so the fields cannot run into each other.
+        digest.update(b"%s\0%d\0%d\0%d\n" % (name, size, mtime_ns, inode))
+    return digest.hexdigest()
+
+
+class _PropagatingFolderResource(FolderResource):  # type: ignore[misc]
+    """A folder with an ETag that changes whenever anything below it changes.
+
+    Nextcloud and ownCloud give folders such ETags, so a client can tell from a folder's ETag
+    alone whether it needs to look inside. Stock WsgiDAV gives folders no ETag at all. The
+    tree is walked once per resource instance, i.e. at most once per folder and request.
+    """
+
+    def __init__(self, path: str, environ: dict[str, Any], file_path: str) -> None:
+        super().__init__(path, environ, file_path)
+        self._tree_etag: str | None = None
+
+    def get_etag(self) -> str:
+        if self._tree_etag is None:
+            self._tree_etag = _tree_etag(self._file_path, self.file_stat)
+        return self._tree_etag
+
+    def support_etag(self) -> bool:
+        return True
+
+
 class _Provider(FilesystemProvider):  # type: ignore[misc]
-    """WsgiDAV's filesystem provider with precise file ETags."""
+    """WsgiDAV's filesystem provider with precise file ETags and, optionally, folder ETags."""
+
+    def __init__(
+        self,
+        root_folder: str,
+        *,
+        readonly: bool,
+        fs_opts: dict[str, Any],
+        propagating_etags: bool = False,
+    ) -> None:
+        super().__init__(root_folder, readonly=readonly, fs_opts=fs_opts)
+        self.propagating_etags = propagating_etags
 
     def get_resource_inst(self, path: str, environ: dict[str, Any]) -> Any:
         res = super().get_resource_inst(path, environ)
         if isinstance(res, FileResource) and not isinstance(res, _PreciseFileResource):
             return _PreciseFileResource(path, environ, res._file_path)
+        if (
+            self.propagating_etags
+            and isinstance(res, FolderResource)
+            and not isinstance(res, _PropagatingFolderResource)
+        ):
+            return _PropagatingFolderResource(path, environ, res._file_path)
         return res
 
 
@@ -217,7 +291,9 @@ class DavServer:
     `users` maps user names to passwords for HTTP Basic auth; without users the share is
     open to anyone (read and write). `wsgi_wrapper` wraps the WebDAV application, e.g. in
     fault-injecting middleware for tests. Non-loopback addresses are refused unless
-    `allow_remote` is set.
+    `allow_remote` is set. With `propagating_etags`, folders get an ETag that changes
+    whenever anything below them changes, as on Nextcloud and ownCloud; without it they have
+    none, as on stock WsgiDAV.
     """
 
     def __init__(
@@ -234,6 +310,7 @@ class DavServer:
         threads: int = 10,
         socket_timeout: float = 10.0,
         handshake_timeout: float = 3.0,
+        propagating_etags: bool = False,
     ) -> None:
         if not allow_remote and not is_loopback_host(host):
             raise ConfigError(
@@ -248,7 +325,13 @@ class DavServer:
         self._tls = tls
         self._host = host.strip("[]")
         self._requested_port = port
-        self._app = self._build_app(root, tls, users or {}, allow_infinite_propfind)
+        self._app = self._build_app(
+            root,
+            tls,
+            users or {},
+            allow_infinite_propfind,
+            propagating_etags=propagating_etags,
+        )
         if wsgi_wrapper is not None:
             self._app = wsgi_wrapper(self._app)
         self._threads = threads
@@ -263,7 +346,12 @@ class DavServer:
 
     @staticmethod
     def _build_app(
-        root: Path, tls: TLSMaterial, users: Mapping[str, str], allow_infinite: bool
+        root: Path,
+        tls: TLSMaterial,
+        users: Mapping[str, str],
+        allow_infinite: bool,
+        *,
+        propagating_etags: bool = False,
     ) -> WSGIApp:
         # WsgiDAV's logger would otherwise print every request on stdout.
         logging.getLogger("wsgidav").setLevel(logging.WARNING)
@@ -276,7 +364,12 @@ class DavServer:
         if not allow_infinite:
             stack.append(_FiniteDepthGuard)
         stack.append(RequestResolver)  # must stay last
-        provider = _Provider(str(root), readonly=False, fs_opts={"follow_symlinks": False})
+        provider = _Provider(
+            str(root),
+            readonly=False,
+            fs_opts={"follow_symlinks": False},
+            propagating_etags=propagating_etags,
+        )
         config: dict[str, Any] = {
             "provider_mapping": {"/": provider},
             "simple_dc": {"user_mapping": user_mapping},

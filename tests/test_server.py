@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import ssl
 import stat
 import threading
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import unquote
 from wsgiref.types import StartResponse, WSGIEnvironment
 
 import httpx
@@ -26,6 +29,9 @@ PROPFIND_PROPS = (
     b'<?xml version="1.0" encoding="utf-8"?>'
     b'<d:propfind xmlns:d="DAV:"><d:prop><d:getetag/><d:getlastmodified/>'
     b"<d:getcontentlength/><d:resourcetype/></d:prop></d:propfind>"
+)
+PROPFIND_ALLPROP = (
+    b'<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:"><d:allprop/></d:propfind>'
 )
 
 
@@ -270,6 +276,193 @@ def test_put_file_on_disk_changes_etag_and_last_modified(
     assert after["ETag"] != before["ETag"]
     assert after["Last-Modified"] != before["Last-Modified"]
     assert [p.name for p in dav.path("Media/2026-11-24").iterdir()] == ["a.jpg"]
+
+
+# --- folder ETags that change with anything below them -----------------------------------
+
+# Long ago, so whatever the tests write gets a different mtime even on a coarse clock.
+_OLD_MTIME_NS = 1_600_000_000 * 1_000_000_000
+
+
+def listed_etags(response: httpx.Response) -> dict[str, str | None]:
+    """The `getetag` of every resource in a multistatus, by decoded href (None: not there)."""
+    assert response.status_code == 207
+    etags: dict[str, str | None] = {}
+    for item in ET.fromstring(response.content).iter("{DAV:}response"):
+        href = unquote(item.findtext("{DAV:}href") or "")
+        etags[href] = None
+        for propstat in item.iter("{DAV:}propstat"):
+            if " 200 " in (propstat.findtext("{DAV:}status") or ""):
+                etag = propstat.findtext("{DAV:}prop/{DAV:}getetag")
+                if etag is not None:
+                    etags[href] = etag
+    return etags
+
+
+def propfind_etags(
+    c: httpx.Client, path: str = "", depth: str = "1", body: bytes = PROPFIND_PROPS
+) -> dict[str, str | None]:
+    return listed_etags(c.request("PROPFIND", path, headers={"Depth": depth}, content=body))
+
+
+def root_etag(c: httpx.Client) -> str | None:
+    """The root folder's ETag, checked to be the same at Depth 0 and Depth 1."""
+    shallow = propfind_etags(c, depth="0")
+    assert set(shallow) == {"/"}
+    assert propfind_etags(c, depth="1")["/"] == shallow["/"]
+    return shallow["/"]
+
+
+def make_tree(root: Path) -> None:
+    """`a/b/c/deep.txt`, an unrelated `other/` folder and `top.txt`, all dated long ago."""
+    (root / "a" / "b" / "c").mkdir(parents=True)
+    (root / "a" / "b" / "c" / "deep.txt").write_bytes(b"one")
+    (root / "other").mkdir()
+    (root / "other" / "x.txt").write_bytes(b"x")
+    (root / "top.txt").write_bytes(b"top")
+    for path in (*root.rglob("*"), root):
+        os.utime(path, ns=(_OLD_MTIME_NS, _OLD_MTIME_NS))
+
+
+@pytest.fixture
+def tree_client(
+    tmp_path: Path, tls_material: TLSMaterial, ca_ssl_context: ssl.SSLContext
+) -> Iterator[httpx.Client]:
+    """A client of a server with propagating folder ETags, sharing `make_tree`'s tree."""
+    root = tmp_path / "share"
+    root.mkdir()
+    make_tree(root)
+    with (
+        DavServer(root, tls_material, users={"vo": "pw"}, propagating_etags=True) as server,
+        httpx.Client(
+            base_url=server.url, verify=ca_ssl_context, auth=("vo", "pw"), timeout=10.0
+        ) as c,
+    ):
+        yield c
+
+
+@pytest.mark.parametrize("body", [PROPFIND_PROPS, PROPFIND_ALLPROP], ids=["named", "allprop"])
+def test_propagating_folder_etags_are_listed(tree_client: httpx.Client, body: bytes) -> None:
+    listed = propfind_etags(tree_client, depth="1", body=body)
+    assert set(listed) == {"/", "/a/", "/other/", "/top.txt"}
+    folders = [listed["/"], listed["/a/"], listed["/other/"]]
+    assert all(folders)
+    assert len(set(folders)) == 3
+    assert propfind_etags(tree_client, depth="0", body=body) == {"/": listed["/"]}
+    assert propfind_etags(tree_client, "a/", depth="0", body=body) == {"/a/": listed["/a/"]}
+    # Files keep their usual ETag, the same as in the ETag header.
+    assert listed["/top.txt"] == tree_client.head("top.txt").headers["ETag"].strip('"')
+
+
+def test_named_and_allprop_listings_agree_on_folder_etags(tree_client: httpx.Client) -> None:
+    named = propfind_etags(tree_client, body=PROPFIND_PROPS)
+    assert propfind_etags(tree_client, body=PROPFIND_ALLPROP) == named
+
+
+def test_propagating_folder_etag_stays_while_nothing_changes(tree_client: httpx.Client) -> None:
+    first = propfind_etags(tree_client)
+    before = root_etag(tree_client)
+    assert tree_client.get("a/b/c/deep.txt").content == b"one"  # reading changes nothing
+    propfind_etags(tree_client, "a/b/c/")
+    time.sleep(0.05)
+    assert root_etag(tree_client) == before
+    assert propfind_etags(tree_client) == first
+
+
+def test_propagating_folder_etag_follows_an_mtime_change_three_levels_down(
+    tmp_path: Path, tree_client: httpx.Client
+) -> None:
+    before = propfind_etags(tree_client)
+    deep = tmp_path / "share" / "a" / "b" / "c" / "deep.txt"
+    os.utime(deep, ns=(_OLD_MTIME_NS, _OLD_MTIME_NS + 1))  # one nanosecond later, nothing else
+    after = propfind_etags(tree_client)
+    assert after["/"] != before["/"]
+    assert after["/a/"] != before["/a/"]
+    assert after["/other/"] == before["/other/"]
+    assert after["/top.txt"] == before["/top.txt"]
+    assert root_etag(tree_client) == after["/"]
+
+
+def test_propagating_folder_etag_follows_a_put_three_levels_down(
+    tree_client: httpx.Client,
+) -> None:
+    before = propfind_etags(tree_client)
+    before_b = propfind_etags(tree_client, "a/b/", depth="0")["/a/b/"]
+    # The same size, in place: only the mtime tells.
+    assert tree_client.put("a/b/c/deep.txt", content=b"two").status_code == 204
+    after = propfind_etags(tree_client)
+    assert after["/"] != before["/"]
+    assert after["/a/"] != before["/a/"]
+    assert propfind_etags(tree_client, "a/b/", depth="0")["/a/b/"] != before_b
+    assert after["/other/"] == before["/other/"]
+    assert root_etag(tree_client) == after["/"]
+
+
+def test_propagating_folder_etag_follows_adds_renames_and_removals(
+    tmp_path: Path, tree_client: httpx.Client
+) -> None:
+    base = str(tree_client.base_url)
+    seen = [root_etag(tree_client)]
+    other = propfind_etags(tree_client)["/other/"]
+
+    def changed() -> None:
+        etag = root_etag(tree_client)
+        assert etag not in seen
+        seen.append(etag)
+        assert propfind_etags(tree_client)["/other/"] == other
+
+    assert tree_client.put("a/b/c/new.txt", content=b"new").status_code == 201
+    changed()
+    moved = tree_client.request(
+        "MOVE", "a/b/c/new.txt", headers={"Destination": base + "a/b/c/renamed.txt"}
+    )
+    assert moved.status_code == 201
+    changed()
+    assert tree_client.delete("a/b/c/renamed.txt").status_code == 204
+    changed()
+    assert tree_client.request("MKCOL", "a/b/c/d/").status_code == 201
+    changed()
+    deep = tmp_path / "share" / "a" / "b" / "c"
+    (deep / "deep.txt").rename(deep / "d" / "deep.txt")  # on disk, behind the server's back
+    changed()
+    (deep / "d" / "deep.txt").unlink()
+    changed()
+
+
+def test_propagating_folder_etags_serve_if_match(tree_client: httpx.Client) -> None:
+    etag = root_etag(tree_client)
+    matching = tree_client.request(
+        "PROPFIND", "", headers={"Depth": "0", "If-Match": f'"{etag}"'}, content=PROPFIND_PROPS
+    )
+    assert matching.status_code == 207
+    stale = tree_client.request(
+        "PROPFIND", "", headers={"Depth": "0", "If-Match": '"stale"'}, content=PROPFIND_PROPS
+    )
+    assert stale.status_code == 412
+
+
+@pytest.mark.parametrize("body", [PROPFIND_PROPS, PROPFIND_ALLPROP], ids=["named", "allprop"])
+def test_folders_have_no_etag_by_default(
+    tmp_path: Path, tls_material: TLSMaterial, ca_ssl_context: ssl.SSLContext, body: bytes
+) -> None:
+    make_tree(tmp_path)
+    with (
+        DavServer(tmp_path, tls_material) as server,
+        httpx.Client(base_url=server.url, verify=ca_ssl_context, timeout=10.0) as c,
+    ):
+        listed = propfind_etags(c, depth="1", body=body)
+        assert listed["/"] is None
+        assert listed["/a/"] is None
+        assert listed["/other/"] is None
+        assert listed["/top.txt"] == c.head("top.txt").headers["ETag"].strip('"')
+        assert propfind_etags(c, depth="0", body=body) == {"/": None}
+        assert c.put("a/b/c/deep.txt", content=b"two").status_code == 204
+        assert propfind_etags(c, depth="0", body=body) == {"/": None}
+        # Without a folder ETag, If-Match on a folder is not evaluated, as before.
+        stale = c.request(
+            "PROPFIND", "", headers={"Depth": "0", "If-Match": '"stale"'}, content=body
+        )
+        assert stale.status_code == 207
 
 
 # --- the fault injector -------------------------------------------------------------------

@@ -1,0 +1,70 @@
+"""`congsync settings`: show the settings in force, change a local one (unless the congregation locked it)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ..config import Profile
+from ..errors import ConfigError
+from ..i18n import _
+from ..journal import Journal
+from ..layout import CongregationSettings
+from ..mirror import load_congregation
+from ..settings import describe, set_local
+
+
+def run(args: argparse.Namespace, profile: Profile | None = None) -> int:
+    profile = profile or Profile.default()
+    action = getattr(args, "settings_action", None) or "show"
+    handler = {"show": show, "set": set_value}[action]
+    return handler(args, profile)
+
+
+def _congregation(profile: Profile) -> CongregationSettings:
+    profile.paths.ensure()
+    journal = Journal(profile.paths.journal_file)
+    try:
+        return load_congregation(journal)
+    finally:
+        journal.close()
+
+
+def show(args: argparse.Namespace, profile: Profile) -> int:
+    views = describe(profile.config, _congregation(profile))
+    if getattr(args, "json", False):
+        print(
+            json.dumps(
+                [
+                    {"key": v.key, "value": v.value, "locked": v.locked, "source": v.source}
+                    for v in views
+                ],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return 0
+    for view in views:
+        if view.value is None:
+            continue
+        if view.locked:
+            line = _("{key} = {value}  (set by the congregation; cannot be changed here)")
+        elif view.source == "default":
+            line = _("{key} = {value}  (default)")
+        else:
+            line = _("{key} = {value}")
+        print(line.format(key=view.key, value=view.value))
+    return 0
+
+
+def set_value(args: argparse.Namespace, profile: Profile) -> int:
+    changed = profile.config
+    congregation = _congregation(profile)
+    for assignment in args.assignments:
+        key, sep, value = assignment.partition("=")
+        if not sep:
+            raise ConfigError(_("Write each setting as KEY=VALUE, e.g. weeks_ahead=3."))
+        changed = set_local(changed, key.strip(), value.strip(), congregation)
+    profile.save(changed)
+    print(_("Saved. A running congsync picks the change up at its next sync."))
+    return 0
