@@ -90,15 +90,16 @@ def run(args: argparse.Namespace) -> int:
         print(_("Done in {seconds:.1f} s.").format(seconds=time.monotonic() - started))
         if not args.keep_running:
             return 0 if result.ok else 1
-        print()
-        print(_("The demo server keeps running; press Ctrl+C to stop it. To try a real setup:"))
-        print(
-            f"  echo '{password}' | congsync setup --url {server.url} --username {DEMO_USER} "
-            f"--folder {DEMO_FOLDER} --media-dir {base / 'my-media'} "
-            f"--ca-bundle {tls.ca_pem_path} --password-stdin"
-        )
         stop = threading.Event()
-        try:
+        try:  # Ctrl+C is how the user ends the demo: a normal exit, whenever it comes
+            print()
+            print(_("The demo server keeps running; press Ctrl+C to stop it. To try a real setup:"))
+            print(
+                f"  echo '{password}' | congsync setup --url {server.url} --username {DEMO_USER} "
+                f"--folder {DEMO_FOLDER} --media-dir {base / 'my-media'} "
+                f"--ca-bundle {tls.ca_pem_path} --password-stdin",
+                flush=True,
+            )
             server.serve_forever_until(stop)
         except KeyboardInterrupt:
             stop.set()
