@@ -1,0 +1,1 @@
+"""The system-tray icon: Pillow-drawn icons, a menu model built from status, notifications."""
