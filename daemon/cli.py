@@ -61,6 +61,17 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help=_("show the configuration, state and upcoming media"))
     status.add_argument("--json", action="store_true")
 
+    run = sub.add_parser("run", help=_("keep syncing in the background (with a tray icon)"))
+    run.add_argument("--no-tray", action="store_true", help=_("run without the tray icon"))
+    run.add_argument("--interval", type=int, help=_("seconds between checks, for this run"))
+
+    pause = sub.add_parser("pause", help=_("pause the running congsync"))
+    pause.add_argument("--for", dest="duration", help=_("e.g. 30m, 1h, 2d; default: until resumed"))
+    sub.add_parser("resume", help=_("resume the running congsync"))
+    sub.add_parser("stop", help=_("stop the running congsync"))
+    logs = sub.add_parser("logs", help=_("show the recent log"))
+    logs.add_argument("-n", "--lines", type=int, default=100)
+
     settings = sub.add_parser("settings", help=_("show or change settings"))
     settings_sub = settings.add_subparsers(dest="settings_action", metavar="ACTION")
     show = settings_sub.add_parser(
@@ -69,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true")
     set_ = settings_sub.add_parser("set", help=_("change local settings: KEY=VALUE …"))
     set_.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
+    # -- organizer commands: parsers added below this line (media, hide, unhide, recurring,
+    #    settings push/unlock) --
     return parser
 
 
@@ -78,6 +91,12 @@ COMMANDS = {
     "sync": "daemon.commands.sync",
     "status": "daemon.commands.status",
     "settings": "daemon.commands.settings",
+    "run": "daemon.commands.run",
+    "pause": "daemon.commands.control",
+    "resume": "daemon.commands.control",
+    "stop": "daemon.commands.control",
+    "logs": "daemon.commands.logs",
+    # -- organizer commands: entries added below this line --
 }
 
 

@@ -8,10 +8,12 @@ from dataclasses import asdict
 from typing import Any
 
 from ..config import Profile
+from ..control import ControlClient
 from ..i18n import _
 from ..journal import Journal
 from ..mirror import LAST_SYNC_KEY, RESULT_KEY, meeting_summaries, summarise
 from ..result import SyncResult
+from ..status import read_status_file
 
 
 def collect(profile: Profile) -> dict[str, Any]:
@@ -23,11 +25,19 @@ def collect(profile: Profile) -> dict[str, Any]:
         last_sync_at = journal.get(LAST_SYNC_KEY)
     finally:
         journal.close()
+    client = ControlClient.from_paths(profile.paths)
+    live = client.status() if client is not None else read_status_file(profile.paths.status_file)
     return {
+        "state": live.get("state", "stopped"),
+        "message": live.get("message", ""),
+        "progress": live.get("progress"),
+        "paused_until": live.get("paused_until"),
+        "next_retry_at": live.get("next_retry_at"),
+        "cycles_finished": live.get("cycles_finished", 0),
         "config_file": str(profile.paths.config_file),
         "settings": settings,
-        "last_sync_at": last_sync_at,
-        "last_result": last_result,
+        "last_sync_at": live.get("last_sync_at") or last_sync_at,
+        "last_result": live.get("last_result") or last_result,
         "meetings": [asdict(m) for m in meeting_summaries(config)],
     }
 
@@ -38,6 +48,9 @@ def run(args: argparse.Namespace, profile: Profile | None = None) -> int:
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return 0
+    print(_("State: {state}").format(state=data["state"]))
+    if data["message"]:
+        print("  " + data["message"])
     print(_("Configuration: {path}").format(path=data["config_file"]))
     for key, value in data["settings"].items():
         print(f"  {key} = {value}")

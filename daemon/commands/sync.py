@@ -7,10 +7,13 @@ import json
 import sys
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from ..config import Profile
+from ..control import ControlClient
 from ..engine import Engine
 from ..errors import ExitCode
+from ..i18n import _
 from ..mirror import summarise
 from ..result import SyncResult
 from ..status import Progress
@@ -18,6 +21,10 @@ from ..status import Progress
 
 def run(args: argparse.Namespace, profile: Profile | None = None) -> int:
     profile = profile or Profile.default()
+    client = ControlClient.from_paths(profile.paths)
+    if client is not None:
+        # A daemon runs: ask it, rather than racing it with a second cycle.
+        return _sync_through_daemon(client, args)
     engine = Engine(profile)
     cancel = threading.Event()
     try:
@@ -32,6 +39,46 @@ def run(args: argparse.Namespace, profile: Profile | None = None) -> int:
         raise
     finally:
         engine.close()
+    print_result(result, as_json=args.json)
+    return int(ExitCode.OK if result.ok else ExitCode.FAILURE)
+
+
+STATE_EXIT = {
+    "offline": ExitCode.NETWORK,
+    "error": ExitCode.FAILURE,
+    "attention": ExitCode.UNSAFE,
+}
+
+
+def _sync_through_daemon(client: ControlClient, args: argparse.Namespace) -> int:
+    ticket = client.sync_now(accept_deletions=args.accept_deletions)
+    show = sys.stderr.isatty() and not args.json
+
+    def on_update(document: dict[str, Any]) -> None:
+        progress = document.get("progress")
+        if show and progress:
+            print(
+                _("\r{done}/{total} files, {mb:.1f} MB").format(
+                    done=progress["files_done"],
+                    total=progress["files_total"],
+                    mb=progress["bytes_done"] / 1e6,
+                ),
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    document = client.follow(ticket, on_update)
+    if show:
+        print(file=sys.stderr)
+    code = STATE_EXIT.get(str(document.get("state")))
+    if code is not None:
+        if args.json:
+            print(json.dumps({"state": document.get("state"), "message": document.get("message")}))
+        else:
+            print(_("congsync: {message}").format(message=document.get("message")), file=sys.stderr)
+        return int(code)
+    result = SyncResult.from_json(document.get("last_result") or {})
     print_result(result, as_json=args.json)
     return int(ExitCode.OK if result.ok else ExitCode.FAILURE)
 

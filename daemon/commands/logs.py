@@ -1,0 +1,19 @@
+"""`congsync logs`: the recent log (passwords and Authorization headers are never in it)."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..config import Profile
+from ..i18n import _
+from ..logs import tail_log
+
+
+def run(args: argparse.Namespace, profile: Profile | None = None) -> int:
+    profile = profile or Profile.default()
+    lines = tail_log(profile.paths, args.lines)
+    if not lines:
+        print(_("The log is empty ({path}).").format(path=profile.paths.log_file))
+    for line in lines:
+        print(line.rstrip("\n"))
+    return 0
