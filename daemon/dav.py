@@ -20,7 +20,7 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -95,6 +95,7 @@ class Listing:
     collection: RemoteEntry
     children: tuple[RemoteEntry, ...]
     warnings: tuple[str, ...] = ()
+    server_date: datetime | None = None  # the response's Date header: the server's "now"
 
     @property
     def complete(self) -> bool:
@@ -410,7 +411,8 @@ class DavClient:
             body = _read_limited(response, MAX_LISTING_BYTES, self.host)
         finally:
             response.close()
-        return self._parse_listing(path, body, depth)
+        listing = self._parse_listing(path, body, depth)
+        return replace(listing, server_date=parse_http_date(response.headers.get("Date")))
 
     def _parse_listing(self, path: RemotePath, body: bytes, depth: int) -> Listing:
         try:
@@ -576,45 +578,111 @@ class DavClient:
         if_none_match: bool = False,
         cancel: threading.Event | None = None,
         on_bytes: Callable[[int], None] | None = None,
-    ) -> None:
-        """Stream `source` to `path` in constant memory."""
+    ) -> httpx.Headers:
+        """Stream `source` to `path` in constant memory; returns the response headers.
+
+        Exactly the size `source` had when the upload started is sent: a file that grows
+        meanwhile is cut there, one that shrinks raises LocalDiskError (the caller compares
+        size and mtime afterwards to notice a file that changed while it was read).
+        """
         headers = {"Content-Type": "application/octet-stream"}
         if if_match:
             headers["If-Match"] = if_match
         if if_none_match:
             headers["If-None-Match"] = "*"
-        size = source.stat().st_size
+        try:
+            size = source.stat().st_size
+        except OSError as exc:
+            raise _local_error(exc, source) from exc
         headers["Content-Length"] = str(size)
 
         def body() -> Iterator[bytes]:
-            with open(source, "rb") as fh:
-                while chunk := fh.read(CHUNK):
-                    if cancel is not None and cancel.is_set():
-                        raise Cancelled(_("Stopped on request."))
-                    if on_bytes is not None:
-                        on_bytes(len(chunk))
-                    yield chunk
+            left = size
+            try:
+                with open(source, "rb") as fh:
+                    while left > 0:
+                        chunk = fh.read(min(CHUNK, left))
+                        if not chunk:
+                            raise LocalDiskError(
+                                _("{path} became shorter while it was being uploaded.").format(
+                                    path=source
+                                )
+                            )
+                        if cancel is not None and cancel.is_set():
+                            raise Cancelled(_("Stopped on request."))
+                        left -= len(chunk)
+                        if on_bytes is not None:
+                            on_bytes(len(chunk))
+                        yield chunk
+            except OSError as exc:
+                raise _local_error(exc, source) from exc
 
-        response = self._send("PUT", self.url_for(path), headers=headers, content=body())
+        return self._put(path, headers, body())
+
+    def put_bytes(self, path: RemotePath, data: bytes) -> httpx.Headers:
+        """PUT a small file held in memory (a hidden-media marker, forcedPrefs.json)."""
+        headers = {"Content-Type": "application/octet-stream", "Content-Length": str(len(data))}
+        return self._put(path, headers, data)
+
+    def _put(self, path: RemotePath, headers: dict[str, str], content: Any) -> httpx.Headers:
+        response = self._send("PUT", self.url_for(path), headers=headers, content=content)
         response.close()
         if response.status_code == 412:
             raise ServerError(
                 _("{what} changed on the server meanwhile.").format(what="/".join(path)), 412
             )
         self._check(response, "/".join(path), (200, 201, 204))
+        return response.headers
 
-    def move(self, source: RemotePath, target: RemotePath, *, overwrite: bool = True) -> None:
+    def move(
+        self,
+        source: RemotePath,
+        target: RemotePath,
+        *,
+        overwrite: bool = True,
+        if_target_etag: str | None = None,
+    ) -> None:
+        """MOVE `source` to `target`; ServerError with status 412 when a condition fails.
+
+        `overwrite=False` makes the server refuse (412) if `target` exists: the
+        "If-None-Match: *" of a staged upload. `if_target_etag` (a raw, strong ETag) makes it
+        refuse unless `target` is still that version; it is sent as a tagged WebDAV `If`
+        header, because a plain If-Match on a MOVE would be tested against the source.
+        """
         headers = {"Destination": self.url_for(target), "Overwrite": "T" if overwrite else "F"}
+        if if_target_etag:
+            headers["If"] = f"<{self._path_for(target)}> ([{if_target_etag}])"
         response = self._send("MOVE", self.url_for(source), headers=headers)
         response.close()
+        if response.status_code == 412:
+            raise ServerError(
+                _("{what} changed on the server meanwhile.").format(what="/".join(target)), 412
+            )
         self._check(response, "/".join(source), (201, 204))
 
-    def delete(self, path: RemotePath, *, collection: bool = False) -> None:
-        response = self._send("DELETE", self.url_for(path, collection=collection))
+    def delete(
+        self, path: RemotePath, *, collection: bool = False, if_match: str | None = None
+    ) -> None:
+        """DELETE `path` (a missing one is fine); `if_match` (raw ETag) makes it conditional."""
+        headers = {"If-Match": if_match} if if_match else None
+        response = self._send("DELETE", self.url_for(path, collection=collection), headers=headers)
         response.close()
         if response.status_code == 404:
             return
+        if response.status_code == 412:
+            raise ServerError(
+                _("{what} changed on the server meanwhile.").format(what="/".join(path)), 412
+            )
         self._check(response, "/".join(path), (200, 204))
+
+    def _path_for(self, path: RemotePath) -> str:
+        """The absolute path (no origin) of `path`, as WebDAV's tagged `If` lists name it."""
+        return self.url_for(path)[len(self._origin) :]
+
+
+def is_strong_etag(raw: str | None) -> bool:
+    """Whether `raw` can be used in If-Match (strong comparison): quoted and not weak."""
+    return raw is not None and len(raw) >= 2 and raw.startswith('"') and raw.endswith('"')
 
 
 def _entry_from(path: RemotePath, response: Any) -> RemoteEntry | None:

@@ -39,6 +39,7 @@ class Discovery:
     root_etag: str | None = None
 
 
+RACY_SECONDS = 2.0
 ROOT_MEMORY = "\u0000root"
 
 
@@ -63,7 +64,7 @@ class ListingCache:
 
     def put(self, entry: RemoteEntry, listing: Listing) -> None:
         version = _collection_version(entry)
-        if version is None or not listing.complete:
+        if version is None or not listing.complete or _racy(entry, listing):
             self._data.pop("/".join(entry.path), None)
             return
         self._data["/".join(entry.path)] = {
@@ -83,6 +84,20 @@ class ListingCache:
 
     def set_root_memory(self, memory: dict[str, Any]) -> None:
         self._data[ROOT_MEMORY] = memory
+
+
+def _racy(entry: RemoteEntry, listing: Listing) -> bool:
+    """True when the folder changed so recently that a same-second change could hide behind it.
+
+    Last-modified has one-second resolution: a file added in the same second as our listing
+    would leave the folder's date unchanged, so such a listing is not cached (as git does with
+    racily clean files). The server's own clock (Date header) is used, so skew does not matter.
+    """
+    if entry.etag:
+        return False  # ETags change with every change, whatever the clock
+    if entry.modified is None or listing.server_date is None:
+        return True
+    return (listing.server_date - entry.modified).total_seconds() < RACY_SECONDS
 
 
 def _collection_version(entry: RemoteEntry) -> str | None:

@@ -72,17 +72,15 @@ def ca_ssl_context(tls_material: TLSMaterial) -> ssl.SSLContext:
     return tls_material.client_ssl_context()
 
 
-@pytest.fixture
-def dav(
-    tmp_path_factory: pytest.TempPathFactory, tls_material: TLSMaterial
+def _serve(
+    tmp_path_factory: pytest.TempPathFactory, tls_material: TLSMaterial, **options: bool
 ) -> Iterator[DavFixture]:
-    """A fresh WebDAV server (user vo / s3cret-pass) with an empty `congregation/` folder."""
     root = tmp_path_factory.mktemp("dav-root")
     folder_path = root / DAV_FOLDER
     folder_path.mkdir()
     faults = FaultController()
     server = DavServer(
-        root, tls_material, users={DAV_USERNAME: DAV_PASSWORD}, wsgi_wrapper=faults.wrap
+        root, tls_material, users={DAV_USERNAME: DAV_PASSWORD}, wsgi_wrapper=faults.wrap, **options
     )
     server.start()
     try:
@@ -100,3 +98,19 @@ def dav(
     finally:
         faults.release()
         server.stop()
+
+
+@pytest.fixture
+def dav(
+    tmp_path_factory: pytest.TempPathFactory, tls_material: TLSMaterial
+) -> Iterator[DavFixture]:
+    """A fresh WebDAV server (user vo / s3cret-pass) with an empty `congregation/` folder."""
+    yield from _serve(tmp_path_factory, tls_material)
+
+
+@pytest.fixture
+def propagating_dav(
+    tmp_path_factory: pytest.TempPathFactory, tls_material: TLSMaterial
+) -> Iterator[DavFixture]:
+    """Like `dav`, but folder ETags change when anything below changes (as on Nextcloud)."""
+    yield from _serve(tmp_path_factory, tls_material, propagating_etags=True)
