@@ -269,14 +269,16 @@ def _list_everything(
             root_etag=root_etag,
         )
 
-    media_listing = dav.list(media.path, cancel)
-    in_use.add("/".join(media.path))
+    # Media/ and Hidden/ change only when a date folder comes or goes (their version is in the
+    # root listing); past date folders pile up there, so they are re-listed only then.
+    media_listing = child_listing(media, False)
     _collect(media_listing, warnings)
     for entry in media_listing.children:
         if not entry.is_dir:
             continue
         if entry.name == RECURRING:
-            listing = _try_list(child_listing, entry, always=False, warnings=warnings)
+            # Listed every time: an overwrite in place does not change the folder's version.
+            listing = _try_list(child_listing, entry, always=True, warnings=warnings)
             if listing is None or not listing.complete:
                 recurring_complete = False
             if listing is not None:
@@ -307,13 +309,12 @@ def _list_everything(
     hidden_entry = children.get(HIDDEN)
     if hidden_entry is not None and hidden_entry.is_dir:
         try:
-            hidden_listing = dav.list(hidden_entry.path, cancel)
+            hidden_listing = child_listing(hidden_entry, False)
         except CongsyncError as exc:
             if isinstance(exc, NotFound):
                 hidden_listing = None
             else:
                 raise
-        in_use.add("/".join(hidden_entry.path))
         if hidden_listing is None or not hidden_listing.complete:
             hidden_complete = False
         if hidden_listing is not None:
@@ -324,7 +325,8 @@ def _list_everything(
                 if day is None or not start <= day <= end:
                     continue
                 hidden_folders.setdefault(day, []).append(entry.name)
-                listing = _try_list(child_listing, entry, always=False, warnings=warnings)
+                # A marker added to an existing Hidden/<date>/ changes only that folder.
+                listing = _try_list(child_listing, entry, always=True, warnings=warnings)
                 if listing is None or not listing.complete:
                     hidden_complete = False
                 if listing is None:
