@@ -71,6 +71,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("stop", help=_("stop the running congsync"))
     logs = sub.add_parser("logs", help=_("show the recent log"))
     logs.add_argument("-n", "--lines", type=int, default=100)
+    autostart = sub.add_parser(
+        "autostart", help=_("start congsync when you log in: on, off, status")
+    )
+    autostart.add_argument(
+        "autostart_action",
+        choices=["on", "off", "status"],
+        metavar="on|off|status",
+        help=_("turn autostart on or off, or show whether it is on and where"),
+    )
+    autostart.add_argument(
+        "--systemd",
+        action="store_true",
+        help=_("Linux without a desktop: a systemd user service instead of a login entry"),
+    )
 
     settings = sub.add_parser("settings", help=_("show or change settings"))
     settings_sub = settings.add_subparsers(dest="settings_action", metavar="ACTION")
@@ -82,6 +96,48 @@ def build_parser() -> argparse.ArgumentParser:
     set_.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
     # -- organizer commands: parsers added below this line (media, hide, unhide, recurring,
     #    settings push/unlock) --
+    push = settings_sub.add_parser(
+        "push", help=_("organizers: set congregation-wide settings KEY=VALUE … for every member")
+    )
+    push.add_argument("assignments", nargs="+", metavar="KEY=VALUE")
+    unlock = settings_sub.add_parser(
+        "unlock", help=_("organizers: stop setting KEY for the whole congregation")
+    )
+    unlock.add_argument("keys", nargs="+", metavar="KEY")
+
+    media = sub.add_parser("media", help=_("list, add or remove a meeting's media on the server"))
+    media_sub = media.add_subparsers(dest="media_action", metavar="ACTION", required=True)
+    media_ls = media_sub.add_parser("ls", help=_("the media of upcoming meetings, or of DATE"))
+    media_ls.add_argument("date", nargs="?", metavar="DATE")
+    media_add = media_sub.add_parser("add", help=_("organizers: publish files for DATE"))
+    media_add.add_argument("date", metavar="DATE")
+    media_add.add_argument("files", nargs="+", metavar="FILE")
+    media_add.add_argument(
+        "--replace", action="store_true", help=_("replace files of the same name")
+    )
+    media_rm = media_sub.add_parser("rm", help=_("organizers: remove a file from DATE"))
+    media_rm.add_argument("date", metavar="DATE")
+    media_rm.add_argument("name", metavar="NAME")
+
+    hide = sub.add_parser("hide", help=_("organizers: hide media called NAME at DATE"))
+    hide.add_argument("date", metavar="DATE")
+    hide.add_argument("name", metavar="NAME")
+    unhide = sub.add_parser("unhide", help=_("organizers: show hidden media again"))
+    unhide.add_argument("date", metavar="DATE")
+    unhide.add_argument("name", metavar="NAME")
+
+    recurring = sub.add_parser("recurring", help=_("media that belongs to every meeting"))
+    recurring_sub = recurring.add_subparsers(
+        dest="recurring_action", metavar="ACTION", required=True
+    )
+    recurring_sub.add_parser("ls", help=_("list recurring media"))
+    recurring_add = recurring_sub.add_parser("add", help=_("organizers: publish recurring media"))
+    recurring_add.add_argument("files", nargs="+", metavar="FILE")
+    recurring_add.add_argument(
+        "--replace", action="store_true", help=_("replace files of the same name")
+    )
+    recurring_rm = recurring_sub.add_parser("rm", help=_("organizers: remove recurring media"))
+    recurring_rm.add_argument("name", metavar="NAME")
     return parser
 
 
@@ -96,7 +152,12 @@ COMMANDS = {
     "resume": "daemon.commands.control",
     "stop": "daemon.commands.control",
     "logs": "daemon.commands.logs",
+    "autostart": "daemon.commands.autostart",
     # -- organizer commands: entries added below this line --
+    "media": "daemon.commands.media",
+    "hide": "daemon.commands.hide",
+    "unhide": "daemon.commands.hide",
+    "recurring": "daemon.commands.recurring",
 }
 
 

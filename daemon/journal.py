@@ -30,11 +30,31 @@ CREATE TABLE IF NOT EXISTS quarantined (
     name TEXT NOT NULL,
     PRIMARY KEY (date, name)
 );
+CREATE TABLE IF NOT EXISTS organizer (
+    rel TEXT PRIMARY KEY,        -- path in the organizer folder, '/'-separated (2026-11-24/a.mp4)
+    remote_path TEXT NOT NULL,   -- JSON list of remote names, relative to the congregation folder
+    version TEXT NOT NULL,       -- RemoteEntry.version on the server after the last sync
+    etag_raw TEXT,               -- that version's ETag as the server sent it (for If / If-Match)
+    size INTEGER NOT NULL,       -- local size after the last sync
+    mtime_ns INTEGER NOT NULL    -- local mtime after the last sync
+);
 CREATE TABLE IF NOT EXISTS kv (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
 """
+
+
+@dataclass(frozen=True)
+class OrganizerRecord:
+    """The last state of one organizer-folder file that both sides agreed on."""
+
+    rel: str
+    remote_path: tuple[str, ...]
+    version: str
+    etag_raw: str | None
+    size: int
+    mtime_ns: int
 
 
 @dataclass(frozen=True)
@@ -131,6 +151,37 @@ class Journal:
     def forget_quarantined(self, date: str, name: str) -> None:
         with self._lock:
             self._db.execute("DELETE FROM quarantined WHERE date = ? AND name = ?", (date, name))
+
+    # -- the organizer folder ----------------------------------------------------------------
+
+    def organizer_records(self) -> dict[str, OrganizerRecord]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT rel, remote_path, version, etag_raw, size, mtime_ns FROM organizer"
+            ).fetchall()
+        return {
+            r[0]: OrganizerRecord(r[0], tuple(json.loads(r[1])), r[2], r[3], r[4], r[5])
+            for r in rows
+        }
+
+    def record_organizer(self, record: OrganizerRecord) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO organizer(rel, remote_path, version, etag_raw, size, "
+                "mtime_ns) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    record.rel,
+                    json.dumps(list(record.remote_path)),
+                    record.version,
+                    record.etag_raw,
+                    record.size,
+                    record.mtime_ns,
+                ),
+            )
+
+    def forget_organizer(self, rel: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM organizer WHERE rel = ?", (rel,))
 
     # -- small values (last result, listing cache, congregation settings) ---------------------
 

@@ -17,6 +17,9 @@ class SyncResult:
     unhidden: int = 0  # files moved back out of quarantine
     unchanged: int = 0
     uploaded: int = 0  # organizer only
+    moved: int = 0  # organizer: renames carried to the other side (a MOVE, not delete + upload)
+    deleted_remote: int = 0  # organizer: files deleted on the server because they were deleted here
+    conflicts: int = 0  # organizer: changed on both sides; the local one kept as a conflict copy
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     bytes_downloaded: int = 0

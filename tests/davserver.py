@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
@@ -90,6 +90,7 @@ class _Plan:
     propfind: tuple[int, bytes] | None = None
     truncate_after: int | None = None
     throttle: int | None = None
+    put_throttle: int | None = None
 
 
 def _normalize(path: str) -> str:
@@ -129,6 +130,7 @@ class FaultController:
         self._truncations: list[_TruncateRule] = []
         self._propfind: dict[str, tuple[int, bytes]] = {}
         self._throttle: _Throttle | None = None
+        self._put_throttle: _Throttle | None = None
         self._released = threading.Event()
 
     def wrap(self, app: WSGIApplication) -> FaultInjector:
@@ -233,10 +235,25 @@ class FaultController:
                 self._throttle = _Throttle(bytes_per_second, path_prefix)
                 self._released.clear()
 
+    def slow_put(self, bytes_per_second: int | None, path_prefix: str | None = None) -> None:
+        """Read matching PUT bodies at about `bytes_per_second` (None: full speed again).
+
+        The client's upload stalls on a full TCP window, as it would on a slow uplink.
+        """
+        if bytes_per_second is not None and bytes_per_second <= 0:
+            raise ValueError("bytes_per_second must be positive")
+        with self._lock:
+            if bytes_per_second is None:
+                self._put_throttle = None
+            else:
+                self._put_throttle = _Throttle(bytes_per_second, path_prefix)
+                self._released.clear()
+
     def release(self) -> None:
         """Stop throttling and wake every throttled response now (used at teardown)."""
         with self._lock:
             self._throttle = None
+            self._put_throttle = None
             self._released.set()
 
     def reset(self) -> None:
@@ -246,6 +263,7 @@ class FaultController:
             self._truncations.clear()
             self._propfind.clear()
             self._throttle = None
+            self._put_throttle = None
             self._released.set()
             self._log.clear()
 
@@ -270,6 +288,11 @@ class FaultController:
                 if override is not None:
                     entry.injected = "propfind"
                     return _Plan(propfind=override)
+            if entry.method == "PUT":
+                put = self._put_throttle
+                if put is not None and _matches(entry.path, put.path_prefix):
+                    entry.injected = "slow"
+                    return _Plan(put_throttle=put.bytes_per_second)
             if entry.method != "GET":
                 return _Plan()
             truncate_after = None
@@ -330,6 +353,9 @@ class FaultInjector:
             ]
             return self._canned(entry, start_response, status, headers, body)
 
+        if plan.put_throttle is not None:
+            environ["wsgi.input"] = _ThrottledInput(environ["wsgi.input"], plan.put_throttle, ctl)
+
         def recording_start_response(
             status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None, /
         ) -> Callable[[bytes], object]:
@@ -384,6 +410,31 @@ class FaultInjector:
             close = getattr(inner, "close", None)
             if close is not None:
                 close()
+
+
+class _ThrottledInput:
+    """A request body that reads at about `rate` bytes per second until the controller releases."""
+
+    def __init__(self, inner: Any, rate: int, controller: FaultController) -> None:
+        self._inner = inner
+        self._rate: int | None = rate
+        self._controller = controller
+
+    def read(self, size: int = -1) -> bytes:
+        if self._rate is None:
+            return bytes(self._inner.read(size))
+        slice_size = max(1, self._rate // 20)
+        wanted = slice_size if size is None or size < 0 else min(size, slice_size)
+        data = bytes(self._inner.read(wanted))
+        if data and self._controller._pause(len(data) / self._rate):
+            self._rate = None
+        return data
+
+    def readline(self, size: int = -1) -> bytes:
+        return bytes(self._inner.readline(size))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
 
 
 @dataclass

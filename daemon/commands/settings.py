@@ -12,12 +12,18 @@ from ..journal import Journal
 from ..layout import CongregationSettings
 from ..mirror import load_congregation
 from ..settings import describe, set_local
+from . import publish_settings
 
 
 def run(args: argparse.Namespace, profile: Profile | None = None) -> int:
     profile = profile or Profile.default()
     action = getattr(args, "settings_action", None) or "show"
-    handler = {"show": show, "set": set_value}[action]
+    handler = {
+        "show": show,
+        "set": set_value,
+        "push": publish_settings.push,
+        "unlock": publish_settings.unlock,
+    }[action]
     return handler(args, profile)
 
 

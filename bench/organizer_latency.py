@@ -1,0 +1,191 @@
+"""Benchmark: from a file dropped into the organizer folder to the file complete in a member's media folder.
+
+Both sides run as their own processes against one HTTPS WebDAV server on 127.0.0.1, each
+polling every 10 s: the member is a real `congsync run --no-tray --interval 10`; the organizer
+is this script's `--organizer-loop` mode, which runs what the daemon will run for an organizer
+(the watchdog watcher saying "sync soon", plus the organizer cycle at least every 10 s),
+because `congsync run` does not start the organizer side yet.
+
+Prints, per file, when the upload was in place on the server and when the member had it,
+and the organizer process's peak memory (uploads stream from disk).
+Usage: python bench/organizer_latency.py [--runs 3] [--big-mb 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from davserver import FaultController
+
+from daemon.config import Config, Profile
+from daemon.engine import open_dav
+from daemon.errors import CongsyncError
+from daemon.journal import Journal
+from daemon.organizer_sync import run_organizer_cycle, summarise_organizer
+from daemon.paths import Paths
+from daemon.server import DavServer, make_tls
+from daemon.watch import OrganizerWatcher
+
+PASSWORD = "bench-password"
+INTERVAL = 10.0
+
+
+def organizer_loop(config_file: Path, state_dir: Path) -> int:
+    """What the daemon does for an organizer: cycles every INTERVAL s, sooner on a change."""
+    profile = Profile(paths=Paths(config_file, state_dir, state_dir / "logs"))
+    config = profile.config
+    assert config.organizer_dir is not None
+    soon = threading.Event()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: (stop.set(), soon.set()))
+    watcher = OrganizerWatcher(config.organizer_dir, soon.set)
+    watcher.start()
+    journal = Journal(profile.paths.journal_file)
+    try:
+        while not stop.is_set():
+            soon.clear()
+            try:
+                with open_dav(config, PASSWORD) as dav:
+                    result = run_organizer_cycle(config, dav, journal, cancel=stop)
+                if result.uploaded:
+                    print(f"[organizer] {summarise_organizer(result)}", flush=True)
+            except CongsyncError as exc:
+                print(f"[organizer] {exc.message}", flush=True)
+            soon.wait(INTERVAL)
+    finally:
+        watcher.stop()
+        journal.close()
+    return 0
+
+
+def write_random(path: Path, size: int) -> None:
+    with open(path, "wb") as fh:
+        left = size
+        while left:
+            chunk = os.urandom(min(left, 4 * 1024 * 1024))
+            fh.write(chunk)
+            left -= len(chunk)
+
+
+def wait_for(path: Path, size: int, timeout: float) -> float | None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if path.stat().st_size == size:
+                return time.monotonic()
+        except FileNotFoundError:
+            pass
+        time.sleep(0.02)
+    return None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3, help="drops of the 1 MB file")
+    parser.add_argument("--big-mb", type=int, default=200)
+    parser.add_argument("--organizer-loop", nargs=2, metavar=("CONFIG", "STATE"))
+    args = parser.parse_args()
+    if args.organizer_loop:
+        return organizer_loop(Path(args.organizer_loop[0]), Path(args.organizer_loop[1]))
+
+    day = (date.today() + timedelta(days=1)).isoformat()
+    with tempfile.TemporaryDirectory(prefix="congsync-latency-") as tmp:
+        base = Path(tmp)
+        root = base / "server"
+        (root / "congregation").mkdir(parents=True)
+        (root / "congregation" / "forcedPrefs.json").write_text(
+            '{"meeting": {"mwDay": 1, "weDay": 6}}'
+        )
+        tls = make_tls(base / "tls")
+        faults = FaultController()
+        with DavServer(root, tls, users={"bench": PASSWORD}, wsgi_wrapper=faults.wrap) as server:
+            common = {
+                "url": server.url,
+                "username": "bench",
+                "folder": "congregation",
+                "ca_bundle": tls.ca_pem_path,
+                "interval": int(INTERVAL),
+            }
+            organizer_dir = base / "organizer"
+            member_media = base / "member-media"
+            Profile(paths=Paths(base / "org.toml", base / "org-state", base / "org-logs")).save(
+                Config(
+                    media_dir=base / "org-media",
+                    role="organizer",
+                    organizer_dir=organizer_dir,
+                    **common,
+                )
+            )
+            Profile(paths=Paths(base / "mem.toml", base / "mem-state", base / "mem-logs")).save(
+                Config(media_dir=member_media, **common)
+            )
+            env = dict(os.environ, CONGSYNC_PASSWORD=PASSWORD)
+            member_env = dict(
+                env,
+                CONGSYNC_CONFIG=str(base / "mem.toml"),
+                CONGSYNC_STATE_DIR=str(base / "mem-state"),
+            )
+            member = subprocess.Popen(
+                [sys.executable, "-m", "daemon", "run", "--no-tray", "--interval", "10"],
+                env=member_env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            organizer = subprocess.Popen(
+                [
+                    sys.executable,
+                    __file__,
+                    "--organizer-loop",
+                    str(base / "org.toml"),
+                    str(base / "org-state"),
+                ],
+                env=env,
+            )
+            time.sleep(5)  # both have run their first cycle
+            sizes = [("1 MB", 1_000_000)] * args.runs + [
+                (f"{args.big_mb} MB", args.big_mb * 1_000_000)
+            ]
+            try:
+                for i, (label, size) in enumerate(sizes):
+                    name = f"drop-{i}.mp4"
+                    staging = organizer_dir / f".{name}.tmp"  # ignored until renamed into place
+                    write_random(staging, size)
+                    (organizer_dir / day).mkdir(parents=True, exist_ok=True)
+                    dropped = time.monotonic()
+                    os.replace(staging, organizer_dir / day / name)
+                    on_server = wait_for(
+                        root / "congregation" / "Media" / day / name, size, timeout=600
+                    )
+                    at_member = wait_for(member_media / day / name, size, timeout=600)
+                    up = f"{on_server - dropped:6.1f} s" if on_server else "  never"
+                    down = f"{at_member - dropped:6.1f} s" if at_member else "  never"
+                    print(
+                        f"{label:>7}: on the server after {up}, complete at the member after {down}"
+                    )
+            finally:
+                organizer.send_signal(signal.SIGTERM)
+                _pid, _status, usage = os.wait4(organizer.pid, 0)
+                subprocess.run(
+                    [sys.executable, "-m", "daemon", "stop"], env=member_env, check=False
+                )
+                member.wait(30)
+            peak = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+            print(
+                f"organizer process peak memory: {peak / 1e6:.0f} MB "
+                f"(uploaded {sum(s for _l, s in sizes) / 1e6:.0f} MB)"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

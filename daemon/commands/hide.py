@@ -1,0 +1,21 @@
+"""`congsync hide|unhide DATE NAME`: keep a file out of (or let it back into) a meeting's media."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..config import Profile
+from ..publish import open_publisher, parse_day
+
+
+def run(args: argparse.Namespace, profile: Profile | None = None) -> int:
+    profile = profile or Profile.default()
+    day = parse_day(args.date)
+    with open_publisher(profile, write=True) as publisher:
+        if args.command == "hide":
+            messages = publisher.hide(day, args.name)
+        else:
+            messages = [publisher.unhide(day, args.name)]
+    for message in messages:
+        print(message)
+    return 0
