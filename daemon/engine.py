@@ -9,7 +9,7 @@ from datetime import date
 from .config import Config, Profile
 from .credentials import get_password
 from .dav import DavClient, RetryPolicy
-from .errors import NotFound, NotWebDAV, RoleError
+from .errors import NetworkError, NotFound, NotWebDAV, RoleError
 from .i18n import _
 from .journal import Journal
 from .mirror import run_member_cycle
@@ -84,9 +84,25 @@ class Engine:
         self._password = password
         profile.paths.ensure()
         self.journal = Journal(profile.paths.journal_file)
+        self._dav: DavClient | None = None
+        self._dav_key: tuple[object, ...] | None = None
 
     def close(self) -> None:
+        if self._dav is not None:
+            self._dav.close()
         self.journal.close()
+
+    def dav(self) -> DavClient:
+        """One connection pool across cycles (saves a TLS handshake per poll), renewed when the
+        server settings change."""
+        config = self.profile.config
+        key = (config.url, config.folder, config.username, config.ca_bundle, self.password())
+        if self._dav is None or key != self._dav_key:
+            if self._dav is not None:
+                self._dav.close()
+            self._dav = open_dav(config, self.password())
+            self._dav_key = key
+        return self._dav
 
     def password(self) -> str:
         if self._password is None:
@@ -102,11 +118,10 @@ class Engine:
         accept_deletions: bool = False,
         today: date | None = None,
     ) -> SyncResult:
-        config = self.profile.config
-        with open_dav(config, self.password()) as dav:
+        try:
             return run_member_cycle(
-                config,
-                dav,
+                self.profile.config,
+                self.dav(),
                 self.journal,
                 cancel=cancel,
                 on_progress=on_progress,
@@ -114,3 +129,13 @@ class Engine:
                 accept_deletions=accept_deletions,
                 today=today,
             )
+        except NetworkError:
+            # Start the next attempt with fresh connections: pooled ones to a server that went
+            # away are dead, and holding them keeps a restarted local server from its port.
+            self.drop_connection()
+            raise
+
+    def drop_connection(self) -> None:
+        if self._dav is not None:
+            self._dav.close()
+            self._dav = None

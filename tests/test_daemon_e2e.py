@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -215,29 +216,39 @@ def in_process_daemon(member: Member, password: str, **options: Any) -> tuple[Da
     return daemon, engine
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 def test_server_down_then_back_goes_offline_and_recovers_by_itself(dav: DavFixture, tmp_path: Path):
     write_prefs(dav)
-    member = Member(dav, tmp_path / "m")
+    # A fixed port (not port 0) so that the restarted server may take it over while the old
+    # connections linger in TIME-WAIT (cheroot sets SO_REUSEADDR only for fixed ports).
+    port = _free_port()
+    users = {dav.username: dav.password}
+    server = DavServer(dav.root, dav.server.tls, users=users, port=port)
+    server.start()
+    member = Member(dav, tmp_path / "m", url=server.url)
     daemon, engine = in_process_daemon(member, dav.password, backoff_base=1, backoff_cap=2)
     daemon.start()
     try:
         wait_until(lambda: daemon.snapshot().state == "idle")
-        port = dav.server.port
-        dav.server.stop()
+        server.stop()
         wait_until(lambda: daemon.snapshot().state == "offline")
         assert "cannot be reached" in daemon.snapshot().message
 
         dav.put_file(f"Media/{TOMORROW}/back.jpg", b"back")
-        revived = DavServer(dav.root, dav.server.tls, users={dav.username: dav.password}, port=port)
-        revived.start()
-        try:
-            wait_until(lambda: member.files(TOMORROW), timeout=30)
-            wait_until(lambda: daemon.snapshot().state == "idle")
-        finally:
-            revived.stop()
+        server = DavServer(dav.root, dav.server.tls, users=users, port=port)
+        server.start()
+        wait_until(lambda: member.files(TOMORROW), timeout=30)
+        wait_until(lambda: daemon.snapshot().state == "idle")
     finally:
         daemon.stop()
         engine.close()
+        server.stop()
 
 
 def test_a_wrong_password_is_an_error_state_and_polling_backs_off(dav: DavFixture, tmp_path: Path):
