@@ -118,9 +118,25 @@ class Engine:
         accept_deletions: bool = False,
         today: date | None = None,
     ) -> SyncResult:
+        config = self.profile.config
         try:
-            return run_member_cycle(
-                self.profile.config,
+            published = None
+            if config.is_organizer:
+                # Publish first, so this computer's own media folder already has what its
+                # organizer just dropped.
+                from .organizer_sync import run_organizer_cycle  # organizers only
+
+                published = run_organizer_cycle(
+                    config,
+                    self.dav(),
+                    self.journal,
+                    cancel=cancel,
+                    on_progress=on_progress,
+                    today=today,
+                    accept_deletions=accept_deletions,
+                )
+            result = run_member_cycle(
+                config,
                 self.dav(),
                 self.journal,
                 cancel=cancel,
@@ -129,6 +145,9 @@ class Engine:
                 accept_deletions=accept_deletions,
                 today=today,
             )
+            if published is not None:
+                result.absorb_publishing(published)
+            return result
         except NetworkError:
             # Start the next attempt with fresh connections: pooled ones to a server that went
             # away are dead, and holding them keeps a restarted local server from its port.

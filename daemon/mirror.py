@@ -257,6 +257,10 @@ def summarise(result: SyncResult) -> str:
         ngettext("{n} hidden", "{n} hidden", result.hidden).format(n=result.hidden),
         ngettext("{n} unchanged", "{n} unchanged", result.unchanged).format(n=result.unchanged),
     ]
+    if result.uploaded or result.moved or result.deleted_remote or result.conflicts:
+        parts.append(
+            ngettext("{n} published", "{n} published", result.uploaded).format(n=result.uploaded)
+        )
     if result.errors:
         return ngettext(
             "Sync finished: {counts}. {n} file failed.",

@@ -29,6 +29,17 @@ class SyncResult:
     started_at: str | None = None  # ISO 8601
     finished_at: str | None = None
 
+    def absorb_publishing(self, organizer: SyncResult) -> None:
+        """Add what the organizer side of the same cycle did (its downloads went to the
+        organizer folder, not to a meeting, so they do not count as new meeting media)."""
+        self.uploaded += organizer.uploaded
+        self.moved += organizer.moved
+        self.deleted_remote += organizer.deleted_remote
+        self.conflicts += organizer.conflicts
+        self.bytes_uploaded += organizer.bytes_uploaded
+        self.errors.extend(organizer.errors)
+        self.warnings.extend(organizer.warnings)
+
     @property
     def ok(self) -> bool:
         return not self.errors

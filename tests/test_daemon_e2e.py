@@ -296,3 +296,30 @@ def test_logs_show_the_cycles_but_never_the_password(dav: DavFixture, installati
 
 
 _ = threading  # the in-process tests run the daemon in its own threads
+
+
+def test_a_file_dropped_into_a_running_organizers_folder_reaches_a_running_member(
+    dav: DavFixture, tmp_path: Path
+):
+    organizer = Installation(dav, tmp_path / "vo")
+    organizer_dir = tmp_path / "vo" / "publish"
+    organizer.member.profile.save(
+        organizer.member.profile.config.with_changes(role="organizer", organizer_dir=organizer_dir)
+    )
+    member = Installation(dav, tmp_path / "member")
+    try:
+        organizer.start("--interval", "3600")  # only the folder watcher can explain a quick upload
+        member.start("--interval", "2")
+        organizer.wait_state("idle")
+        member.wait_state("idle")
+
+        drop = organizer_dir / TOMORROW / "talk.mp4"
+        drop.parent.mkdir(parents=True, exist_ok=True)
+        drop.write_bytes(b"talk" * 1000)
+
+        wait_until(lambda: member.member.files(TOMORROW), timeout=60)
+        assert member.member.files(TOMORROW) == {"talk.mp4": b"talk" * 1000}
+        assert (dav.folder_path / "Media" / TOMORROW / "talk.mp4").read_bytes() == b"talk" * 1000
+    finally:
+        organizer.close()
+        member.close()

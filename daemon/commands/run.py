@@ -9,14 +9,16 @@ import threading
 from collections.abc import Callable
 from datetime import date
 
-from ..config import Profile
+from ..config import Config, Profile
 from ..engine import Engine
+from ..errors import CongsyncError
 from ..i18n import _
 from ..logs import register_secret, setup_logging
 from ..mirror import meeting_summaries
 from ..result import SyncResult
 from ..service import Daemon
-from ..status import Progress
+from ..status import Progress, State
+from ..watch import OrganizerWatcher
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,7 @@ def run(args: argparse.Namespace, profile: Profile | None = None) -> int:
         organizer_dir=config.organizer_dir,
     )
     runner.daemon = daemon
+    watcher = _watch_organizer_folder(daemon, config) if config.is_organizer else None
     try:
         if args.no_tray:
             print(_("congsync is running; stop it with Ctrl+C or “congsync stop”."), flush=True)
@@ -85,4 +88,22 @@ def run(args: argparse.Namespace, profile: Profile | None = None) -> int:
             daemon.stop()
         return 0
     finally:
+        if watcher is not None:
+            watcher.stop()
         engine.close()
+
+
+def _watch_organizer_folder(daemon: Daemon, config: Config) -> OrganizerWatcher:
+    """A drop into the organizer folder asks for a cycle soon (not while paused)."""
+
+    def on_change() -> None:
+        try:
+            if daemon.snapshot().state != State.PAUSED:
+                daemon.sync_now()
+        except (CongsyncError, RuntimeError) as exc:  # not started yet, or already stopping
+            log.debug("organizer change not forwarded: %s", exc)
+
+    assert config.organizer_dir is not None  # Config guarantees it for organizers
+    watcher = OrganizerWatcher(config.organizer_dir, on_change)
+    watcher.start()
+    return watcher
