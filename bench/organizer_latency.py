@@ -1,10 +1,8 @@
 """Benchmark: from a file dropped into the organizer folder to the file complete in a member's media folder.
 
-Both sides run as their own processes against one HTTPS WebDAV server on 127.0.0.1, each
-polling every 10 s: the member is a real `congsync run --no-tray --interval 10`; the organizer
-is this script's `--organizer-loop` mode, which runs what the daemon will run for an organizer
-(the watchdog watcher saying "sync soon", plus the organizer cycle at least every 10 s),
-because `congsync run` does not start the organizer side yet.
+Both sides are real `congsync run --no-tray --interval 10` processes against one HTTPS WebDAV
+server on 127.0.0.1: the organizer's folder watcher asks for a cycle as soon as a dropped file
+is complete; the member finds it at its next poll.
 
 Prints, per file, when the upload was in place on the server and when the member had it,
 and the organizer process's peak memory (uploads stream from disk).
@@ -15,11 +13,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -28,44 +24,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from davserver import FaultController
 
 from daemon.config import Config, Profile
-from daemon.engine import open_dav
-from daemon.errors import CongsyncError
-from daemon.journal import Journal
-from daemon.organizer_sync import run_organizer_cycle, summarise_organizer
 from daemon.paths import Paths
 from daemon.server import DavServer, make_tls
-from daemon.watch import OrganizerWatcher
 
 PASSWORD = "bench-password"
 INTERVAL = 10.0
-
-
-def organizer_loop(config_file: Path, state_dir: Path) -> int:
-    """What the daemon does for an organizer: cycles every INTERVAL s, sooner on a change."""
-    profile = Profile(paths=Paths(config_file, state_dir, state_dir / "logs"))
-    config = profile.config
-    assert config.organizer_dir is not None
-    soon = threading.Event()
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: (stop.set(), soon.set()))
-    watcher = OrganizerWatcher(config.organizer_dir, soon.set)
-    watcher.start()
-    journal = Journal(profile.paths.journal_file)
-    try:
-        while not stop.is_set():
-            soon.clear()
-            try:
-                with open_dav(config, PASSWORD) as dav:
-                    result = run_organizer_cycle(config, dav, journal, cancel=stop)
-                if result.uploaded:
-                    print(f"[organizer] {summarise_organizer(result)}", flush=True)
-            except CongsyncError as exc:
-                print(f"[organizer] {exc.message}", flush=True)
-            soon.wait(INTERVAL)
-    finally:
-        watcher.stop()
-        journal.close()
-    return 0
 
 
 def write_random(path: Path, size: int) -> None:
@@ -93,10 +56,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3, help="drops of the 1 MB file")
     parser.add_argument("--big-mb", type=int, default=200)
-    parser.add_argument("--organizer-loop", nargs=2, metavar=("CONFIG", "STATE"))
     args = parser.parse_args()
-    if args.organizer_loop:
-        return organizer_loop(Path(args.organizer_loop[0]), Path(args.organizer_loop[1]))
 
     day = (date.today() + timedelta(days=1)).isoformat()
     with tempfile.TemporaryDirectory(prefix="congsync-latency-") as tmp:
@@ -141,15 +101,16 @@ def main() -> int:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
+            organizer_env = dict(
+                env,
+                CONGSYNC_CONFIG=str(base / "org.toml"),
+                CONGSYNC_STATE_DIR=str(base / "org-state"),
+            )
             organizer = subprocess.Popen(
-                [
-                    sys.executable,
-                    __file__,
-                    "--organizer-loop",
-                    str(base / "org.toml"),
-                    str(base / "org-state"),
-                ],
-                env=env,
+                [sys.executable, "-m", "daemon", "run", "--no-tray", "--interval", "10"],
+                env=organizer_env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
             time.sleep(5)  # both have run their first cycle
             sizes = [("1 MB", 1_000_000)] * args.runs + [
@@ -173,7 +134,9 @@ def main() -> int:
                         f"{label:>7}: on the server after {up}, complete at the member after {down}"
                     )
             finally:
-                organizer.send_signal(signal.SIGTERM)
+                subprocess.run(
+                    [sys.executable, "-m", "daemon", "stop"], env=organizer_env, check=False
+                )
                 _pid, _status, usage = os.wait4(organizer.pid, 0)
                 subprocess.run(
                     [sys.executable, "-m", "daemon", "stop"], env=member_env, check=False
