@@ -13,7 +13,7 @@ from typing import Any
 
 from .cleanup import clean_past_folders
 from .config import Config
-from .dav import DavClient, Listing, RemoteEntry, RemotePath, is_strong_etag, normalise_etag
+from .dav import DavClient, Listing, RemoteEntry, RemotePath, is_strong_etag
 from .engine import require_organizer
 from .errors import (
     AuthError,
@@ -56,7 +56,7 @@ from .remote import to_remote_file
 from .result import SyncResult
 from .settings import effective
 from .status import Progress
-from .transfer import ProgressMeter
+from .transfer import ProgressMeter, fetch_verified
 from .uploads import (
     STAGED_KEY,
     STAGING_FOLDER,
@@ -475,33 +475,13 @@ class _Executor:
         """Download the server's file into a temp file beside the organizer folder's files."""
         partial = self.folder.partial_path(rel, remote.version)
         self.partials_in_use.add(partial)
-        entry = RemoteEntry(
-            path=remote.path,
-            is_dir=False,
-            size=remote.size,
-            etag=remote.etag,
-            modified=None,
-            etag_raw=remote.etag_raw,
-            modified_raw=remote.modified_raw,
-        )
         self.meter.file_started(rel)
         try:
-            headers = self.dav.download(
-                entry, partial, cancel=self.cancel, on_bytes=self.meter.add_bytes
+            size = fetch_verified(
+                self.dav, remote, partial, rel, cancel=self.cancel, on_bytes=self.meter.add_bytes
             )
         finally:
             self.meter.file_done()
-        size = partial.stat().st_size
-        served = normalise_etag(headers.get("ETag"))
-        if (remote.size is not None and size != remote.size) or (
-            remote.etag and served and served != remote.etag
-        ):
-            partial.unlink(missing_ok=True)
-            raise ServerError(
-                _("{rel} changed on the server during the download; it is fetched again.").format(
-                    rel=rel
-                )
-            )
         self.result.bytes_downloaded += size
         return partial
 

@@ -7,13 +7,14 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from pathlib import Path
 
 from .dav import DavClient, RemoteEntry, normalise_etag
 from .errors import Cancelled, CongsyncError, ServerError
 from .i18n import _
 from .journal import Journal, OwnedFile
 from .local import MediaFolder
-from .plan import Download
+from .plan import Download, RemoteFile
 from .status import Progress
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,50 @@ def download_all(
     return outcomes
 
 
+def fetch_verified(
+    dav: DavClient,
+    remote: RemoteFile,
+    partial: Path,
+    what: str,
+    *,
+    cancel: threading.Event,
+    on_bytes: Callable[[int], None] | None = None,
+) -> int:
+    """Download (resuming) into `partial` and prove it is the listed version; returns its size.
+
+    A wrong length or a different ETag means the file changed meanwhile: the partial file is
+    dropped, so the next attempt starts clean.
+    """
+    entry = RemoteEntry(
+        path=remote.path,
+        is_dir=False,
+        size=remote.size,
+        etag=remote.etag,
+        modified=None,
+        etag_raw=remote.etag_raw,
+        modified_raw=remote.modified_raw,
+    )
+    headers = dav.download(entry, partial, cancel=cancel, on_bytes=on_bytes)
+    size = partial.stat().st_size
+    if remote.size is not None and size != remote.size:
+        partial.unlink(missing_ok=True)
+        raise ServerError(
+            _(
+                "{what} arrived with {got} bytes but the server listed {want}; it will be "
+                "downloaded again."
+            ).format(what=what, got=size, want=remote.size)
+        )
+    served = normalise_etag(headers.get("ETag"))
+    if remote.etag and served and served != remote.etag:
+        partial.unlink(missing_ok=True)
+        raise ServerError(
+            _("{what} changed on the server during the download; it will be fetched again.").format(
+                what=what
+            )
+        )
+    return size
+
+
 def _download_one(
     action: Download,
     dav: DavClient,
@@ -115,36 +160,10 @@ def _download_one(
     if cancel.is_set():
         raise Cancelled(_("Stopped on request."))
     remote = action.remote
-    meter.file_started(f"{action.date}/{action.name}")
-    partial = media.partial_path(action.date, action.name, remote.version)
-    entry = RemoteEntry(
-        path=remote.path,
-        is_dir=False,
-        size=remote.size,
-        etag=remote.etag,
-        modified=None,
-        etag_raw=remote.etag_raw,
-        modified_raw=remote.modified_raw,
-    )
-    headers = dav.download(entry, partial, cancel=cancel, on_bytes=meter.add_bytes)
-    size = partial.stat().st_size
     what = f"{action.date}/{action.name}"
-    if remote.size is not None and size != remote.size:
-        partial.unlink(missing_ok=True)
-        raise ServerError(
-            _(
-                "{what} arrived with {got} bytes but the server listed {want}; it will be "
-                "downloaded again."
-            ).format(what=what, got=size, want=remote.size)
-        )
-    served = normalise_etag(headers.get("ETag"))
-    if entry.etag and served and served != entry.etag:
-        partial.unlink(missing_ok=True)
-        raise ServerError(
-            _("{what} changed on the server during the download; it will be fetched again.").format(
-                what=what
-            )
-        )
+    meter.file_started(what)
+    partial = media.partial_path(action.date, action.name, remote.version)
+    size = fetch_verified(dav, remote, partial, what, cancel=cancel, on_bytes=meter.add_bytes)
     if before_install is not None:
         before_install(action)
     local = media.install(partial, action.date, action.name)

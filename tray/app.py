@@ -14,8 +14,14 @@
 # pystray has no portable "run this on the main thread", so how safe the updater's calls are
 # depends on the backend:
 # - GTK and AppIndicator (Linux): pystray itself schedules every change on the GLib main loop.
-# - Xorg (Linux, no GObject): pystray forwards every change to its event-loop thread (one
-#   python-xlib race when the icon closes is worked around in `TrayApp._unstick_xorg`).
+# - Xorg (Linux, no GObject): pystray forwards every change to its event-loop thread; its
+#   window would not even receive clicks without `_listen_for_xorg_clicks`. Two threads
+#   then share one python-xlib connection, and python-xlib's threaded mode can lose a wake-up:
+#   a request stays queued unsent, or a thread waits for a reply that no thread reads, and the
+#   icon freezes (clicks ignored, the updater blocked, Quit never closing it). While the icon
+#   runs, `TrayApp._keep_xorg_flowing` flushes the connection from a third thread twice a
+#   second, which sends what is queued and wakes whoever waits; `TrayApp._unstick_xorg` does
+#   the same for the icon's close.
 # - Windows: Shell_NotifyIcon may be called from any thread. The one race left is pystray
 #   replacing the native menu while it is open (a click on the old menu is then looked up in
 #   the new one). We replace the menu only when its model changed, at once when actions moved
@@ -63,6 +69,7 @@ _REFRESH_SECONDS: Final = 15.0
 # wording-only changes, frequent while syncing, are held back to at most one per interval.
 _MENU_WORDING_INTERVAL: Final = 1.0
 _UNSTICK_ATTEMPTS: Final = 10  # half a second apart
+_XORG_FLUSH_INTERVAL: Final = 0.5
 # After Quit the icon says "Stopping…" until the daemon reports "stopped", at most this long.
 _QUIT_GRACE: Final = 15.0
 # Progress is shown in this many steps: enough to see it move, few enough to cache the images.
@@ -352,6 +359,14 @@ class TrayApp:
             # The backend imported but cannot start (no tray host, D-Bus refused, …).
             log.exception("the tray icon could not be created")
             raise TrayUnavailable(str(exc) or type(exc).__name__) from exc
+        if backend == "xorg":
+            _listen_for_xorg_clicks(icon)
+            threading.Thread(
+                target=self._keep_xorg_flowing,
+                args=(icon,),
+                name="congsync-xorg-flush",
+                daemon=True,
+            ).start()
         if not icon.HAS_MENU:
             log.warning(
                 "this tray backend (%s) shows no menu; clicking the icon syncs now or resumes",
@@ -437,6 +452,27 @@ class TrayApp:
         if not self._loop_ended.is_set():
             on_main(icon.stop)
             self._unstick_xorg(icon)
+
+    def _keep_xorg_flowing(self, icon: Any) -> None:
+        """Flush the Xorg backend's connection every `_XORG_FLUSH_INTERVAL` until the loop ends.
+
+        python-xlib's threaded mode can leave a request queued unsent, or a thread waiting on
+        a lock that only a finished send-and-receive releases (a sender that sees data to read
+        returns without waking the waiters). pystray's event loop and our updater share one
+        connection, so that freezes the icon. A flush from here runs a send-and-receive to its
+        end: it sends what is queued and wakes the waiters. While all is well it returns at
+        once, without a system call (the event loop is the one receiving).
+        """
+        flush = getattr(getattr(icon, "_display", None), "flush", None)
+        if not callable(flush):
+            return
+        while not self._loop_ended.wait(_XORG_FLUSH_INTERVAL):
+            try:
+                flush()
+            except Exception:
+                # The connection is closed or broken; the event loop is ending or has failed.
+                log.debug("could not flush the tray icon's display", exc_info=True)
+                return
 
     def _unstick_xorg(self, icon: Any) -> None:
         """Make sure pystray's Xorg event loop sees its window go.
@@ -638,6 +674,28 @@ def _import_pystray() -> Any:
 def _backend_name(pystray: Any) -> str:
     module = str(getattr(pystray.Icon, "__module__", ""))
     return module.rsplit(".", 1)[-1].lstrip("_") or "unknown"
+
+
+def _listen_for_xorg_clicks(icon: Any) -> None:
+    """Make clicks on the Xorg backend's icon reach it.
+
+    pystray's Xorg backend (up to 0.19.5 at least) runs the default action on a left click,
+    but creates its window without ButtonPressMask, so the X server never sends it a click and
+    the icon cannot be used at all. Adding the mask to the window's event mask fixes that; it
+    must happen before the icon's event loop starts.
+    """
+    window = getattr(icon, "_window", None)
+    display = getattr(icon, "_display", None)
+    if window is None or display is None:
+        return
+    try:
+        x = importlib.import_module("Xlib.X")
+        window.change_attributes(
+            event_mask=x.ExposureMask | x.StructureNotifyMask | x.ButtonPressMask
+        )
+        display.flush()
+    except Exception:
+        log.warning("clicks on the tray icon may not reach congsync", exc_info=True)
 
 
 def _main_thread_caller() -> Callable[[Callable[[], object]], None]:
