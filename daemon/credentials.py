@@ -46,6 +46,8 @@ def get_password(config: Config) -> str:
 def store_password(config: Config, password: str) -> None:
     try:
         keyring.set_password(SERVICE, _account(config), password)
+        # Some backends (the "null" one, a locked store) accept a password and keep nothing.
+        stored = keyring.get_password(SERVICE, _account(config))
     except keyring.errors.KeyringError as exc:
         raise CredentialsError(
             _(
@@ -55,6 +57,14 @@ def store_password(config: Config, password: str) -> None:
                 "the {env} environment variable."
             ).format(reason=exc, env=ENV_VAR)
         ) from exc
+    if stored != password:
+        raise CredentialsError(
+            _(
+                "The OS keyring accepted the password but does not give it back, so it was not "
+                "stored. Check that the keyring is unlocked, or supply the password for each run "
+                "with the {env} environment variable."
+            ).format(env=ENV_VAR)
+        )
 
 
 def forget_password(config: Config) -> None:

@@ -251,3 +251,16 @@ def test_congsync_command_is_installed_and_answers():
     )
     assert completed.returncode == 0
     assert completed.stdout.startswith("congsync ")
+
+
+def test_setup_with_a_keyring_that_keeps_nothing_refuses_to_pretend(
+    dav: DavFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import keyring.backends.null
+
+    keyring.set_keyring(keyring.backends.null.Keyring())
+    code, _out, err = run_cli(monkeypatch, setup_args(dav, tmp_path), stdin=dav.password + "\n")
+
+    assert code == ExitCode.AUTH
+    assert "does not give it back" in err
+    assert not Path(os.environ["CONGSYNC_CONFIG"]).exists()
