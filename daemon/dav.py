@@ -15,6 +15,7 @@ import errno
 import logging
 import os
 import random
+import socket
 import ssl
 import threading
 import time
@@ -237,6 +238,18 @@ def _describe_transport_error(exc: httpx.TransportError, host: str) -> CongsyncE
     return NetworkError(
         _("The connection to {host} was interrupted ({reason}).").format(host=host, reason=exc)
     )
+
+
+def server_reachable(url: str, timeout: float = 3.0) -> bool:
+    """A cheap TCP connect to the server (no request, no credentials): is the network back?"""
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return False
+    try:
+        with socket.create_connection((parts.hostname, parts.port or 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 class DavClient:

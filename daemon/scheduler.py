@@ -124,6 +124,8 @@ class SyncScheduler:
         wake_check_every: float | None = 15.0,
         wake_threshold: float = 30.0,
         rng: random.Random | None = None,
+        reachable: Callable[[], bool] | None = None,
+        reachable_check_every: float = 15.0,
     ) -> None:
         if interval <= 0:
             raise ValueError("interval must be positive")
@@ -168,6 +170,13 @@ class SyncScheduler:
             if wake_check_every
             else None
         )
+        # While offline, a cheap reachability probe ends the backoff wait as soon as the
+        # network (or the server) is back, instead of after up to 10 minutes.
+        self._network_watcher = (
+            NetworkWatcher(self._offline, reachable, self.sync_soon, every=reachable_check_every)
+            if reachable is not None
+            else None
+        )
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -191,6 +200,8 @@ class SyncScheduler:
             self._scheduler.start()
         if self._watcher is not None:
             self._watcher.start()
+        if self._network_watcher is not None:
+            self._network_watcher.start()
 
     def shutdown(self, timeout: float = 5.0) -> bool:
         """Cancel the running cycle and stop; True if it ended within `timeout` seconds."""
@@ -202,6 +213,8 @@ class SyncScheduler:
                 self._current.cancel.set()
         if self._watcher is not None:
             self._watcher.stop()
+        if self._network_watcher is not None:
+            self._network_watcher.stop()
         try:
             self._scheduler.shutdown(wait=False)
         except SchedulerNotRunningError:
@@ -234,13 +247,17 @@ class SyncScheduler:
                 self._set_next_run_locked(datetime.now(UTC))
             return ticket
 
+    def _offline(self) -> bool:
+        return self._board.snapshot().state == State.OFFLINE
+
     def sync_soon(self) -> None:
-        """Sync now unless a cycle is already running (used after a wake from sleep)."""
+        """Sync now unless a cycle is already running (after a wake from sleep, or the network
+        coming back)."""
         with self._lock:
             busy = self._current is not None
             if busy or self._stopping or self._paused or self._waiting_for_user:
                 return
-            logger.info("Syncing now (woke from sleep)")
+            logger.info("Syncing now (woke from sleep, or the server answers again)")
             self._set_next_run_locked(datetime.now(UTC))
 
     def pause(self, until: datetime | None = None) -> None:
@@ -557,6 +574,42 @@ class WakeWatcher:
             return False
         logger.info("The computer seems to have slept for about %.0f seconds", lag)
         self._on_wake()
+        return True
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._every):
+            self.check()
+
+
+class NetworkWatcher:
+    """While offline, probes reachability every `every` seconds and calls `on_back` once it answers."""
+
+    def __init__(
+        self,
+        offline: Callable[[], bool],
+        reachable: Callable[[], bool],
+        on_back: Callable[[], None],
+        every: float = 15.0,
+    ) -> None:
+        self._offline = offline
+        self._reachable = reachable
+        self._on_back = on_back
+        self._every = every
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="congsync-network", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def check(self) -> bool:
+        if not self._offline() or not self._reachable():
+            return False
+        logger.info("The server answers again; syncing now")
+        self._on_back()
         return True
 
     def _loop(self) -> None:

@@ -20,6 +20,7 @@ from davserver import DavFixture
 from support import Member, write_prefs
 
 from daemon.commands.run import CycleRunner
+from daemon.dav import server_reachable
 from daemon.engine import Engine
 from daemon.server import DavServer
 from daemon.service import Daemon
@@ -245,6 +246,41 @@ def test_server_down_then_back_goes_offline_and_recovers_by_itself(dav: DavFixtu
         server.start()
         wait_until(lambda: member.files(TOMORROW), timeout=30)
         wait_until(lambda: daemon.snapshot().state == "idle")
+    finally:
+        daemon.stop()
+        engine.close()
+        server.stop()
+
+
+def test_when_the_server_answers_again_the_daemon_does_not_wait_out_its_backoff(
+    dav: DavFixture, tmp_path: Path
+):
+    write_prefs(dav)
+    port = _free_port()
+    users = {dav.username: dav.password}
+    server = DavServer(dav.root, dav.server.tls, users=users, port=port)
+    server.start()
+    member = Member(dav, tmp_path / "m", url=server.url)
+    # A backoff of an hour: only the reachability probe can explain a quick recovery.
+    daemon, engine = in_process_daemon(
+        member,
+        dav.password,
+        backoff_base=3600,
+        backoff_cap=3600,
+        reachable=lambda: server_reachable(server.url, timeout=1),
+        reachable_check_every=0.5,
+    )
+    daemon.start()
+    try:
+        wait_until(lambda: daemon.snapshot().state == "idle")
+        server.stop()
+        daemon.sync_now()
+        wait_until(lambda: daemon.snapshot().state == "offline")
+
+        dav.put_file(f"Media/{TOMORROW}/back.jpg", b"back")
+        server = DavServer(dav.root, dav.server.tls, users=users, port=port)
+        server.start()
+        wait_until(lambda: member.files(TOMORROW), timeout=30)
     finally:
         daemon.stop()
         engine.close()

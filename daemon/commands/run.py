@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import date
 
 from ..config import Config, Profile
+from ..dav import server_reachable
 from ..engine import Engine
 from ..errors import CongsyncError
 from ..i18n import _
@@ -62,6 +63,7 @@ def run(args: argparse.Namespace, profile: Profile | None = None) -> int:
         role=config.role,
         media_dir=config.media_dir,
         organizer_dir=config.organizer_dir,
+        scheduler_options={"reachable": lambda: server_reachable(profile.config.url)},
     )
     runner.daemon = daemon
     watcher = _watch_organizer_folder(daemon, config) if config.is_organizer else None
