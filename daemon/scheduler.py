@@ -450,6 +450,7 @@ class SyncScheduler:
             state,
             message,
             next_retry_at=retry_at.isoformat(timespec="seconds") if retry_at else None,
+            needs_confirmation=isinstance(outcome, UnsafeToProceed),
         )
 
     def _finish_success_locked(self, cycle: _Cycle, result: SyncResult) -> None:
@@ -664,9 +665,7 @@ def _pause_message(until: datetime | None) -> str:
 def _failure_message(exc: Exception, state: State, retry_at: datetime | None) -> str:
     reason = exc.message if isinstance(exc, CongsyncError) else str(exc) or type(exc).__name__
     if state is State.ATTENTION:
-        return _("{reason} Check the server, then choose Sync now and confirm.").format(
-            reason=reason
-        )
+        return reason  # the safety stop's own message says what to check and how to confirm
     when = _when(retry_at) if retry_at is not None else ""
     if isinstance(exc, RateLimited):
         return _("The server asked congsync to slow down. Trying again at {time}.").format(

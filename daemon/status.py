@@ -62,6 +62,8 @@ class StatusSnapshot:
     media_dir: str | None = None
     organizer_dir: str | None = None
     meetings: tuple[MeetingSummary, ...] = field(default_factory=tuple)
+    # attention because a sync would remove many files: confirming (accept deletions) helps
+    needs_confirmation: bool = False
 
 
 # --- the live board: one current snapshot, its listeners, and the status file -----------------
@@ -103,6 +105,7 @@ def snapshot_from_json(data: dict[str, Any]) -> StatusSnapshot:
         media_dir=data.get("media_dir"),
         organizer_dir=data.get("organizer_dir"),
         meetings=tuple(MeetingSummary(**m) for m in meetings if isinstance(m, dict)),
+        needs_confirmation=bool(data.get("needs_confirmation", False)),
     )
 
 
@@ -259,6 +262,7 @@ class StatusBoard:
         with self._lock:
             self._cycles_finished += 1
             changes.setdefault("progress", None)
+            changes.setdefault("needs_confirmation", False)
             new = replace(self._snapshot, state=state, message=message, **changes)
             return self._publish_locked(new)
 

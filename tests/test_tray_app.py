@@ -45,8 +45,8 @@ class RecordingDaemon:
         self.unsubscribed = 0
         self.current = StatusSnapshot(state, **fields)
 
-    def sync_now(self) -> int:
-        self.calls.append(("sync_now", None))
+    def sync_now(self, accept_deletions: bool = False) -> int:
+        self.calls.append(("sync_now", True) if accept_deletions else ("sync_now", None))
         return 1
 
     def pause(self, until: datetime | None = None) -> None:
@@ -606,3 +606,9 @@ def test_tooltips_fit_the_xorg_window_title() -> None:
     assert tray_app._fit_title("Up to date · 14:02", "xorg") == "Up to date · 14:02"
     assert tray_app._fit_title("Синхронизация", "xorg").isascii()
     assert tray_app._fit_title("Stopping…", "win32") == "Stopping…"
+
+
+def test_confirming_the_removals_reaches_the_daemon_as_an_accepted_sync() -> None:
+    daemon = RecordingDaemon(State.ATTENTION, needs_confirmation=True)
+    make_app(daemon).dispatch(Action.CONFIRM_REMOVALS)
+    assert daemon.calls == [("sync_now", True)]

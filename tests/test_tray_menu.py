@@ -156,7 +156,8 @@ def _actions(items: tuple[MenuItem, ...]) -> set[str]:
 def test_the_menus_together_offer_every_action_and_nothing_else() -> None:
     running = build_menu(snap(role="organizer"), NOW)
     paused = build_menu(snap(State.PAUSED, role="organizer"), NOW)
-    assert _actions(running) | _actions(paused) == set(Action)
+    stopped_for_safety = build_menu(snap(State.ATTENTION, needs_confirmation=True), NOW)
+    assert _actions(running) | _actions(paused) | _actions(stopped_for_safety) == set(Action)
 
 
 def test_error_menu_gives_the_whole_message_on_its_own_lines() -> None:
@@ -363,3 +364,19 @@ def test_new_media_and_a_problem_in_one_step_give_both() -> None:
 def test_the_setting_turns_notifications_off() -> None:
     assert notifications_for(snap(), snap(State.ERROR, message="x"), enabled=False) == []
     assert notifications_for(snap(last_sync_at=EARLIER), after_sync({"2026-11-24": 5}), False) == []
+
+
+def test_a_safety_stop_that_awaits_confirmation_offers_to_confirm_the_removals():
+    from datetime import UTC, datetime
+
+    from daemon.status import State, StatusSnapshot
+    from tray.menu import Action, build_menu
+
+    now = datetime(2030, 1, 7, 12, 0, tzinfo=UTC)
+    stop = StatusSnapshot(
+        state=State.ATTENTION, message="Would remove 9 of 12.", needs_confirmation=True
+    )
+    folder_gone = StatusSnapshot(state=State.ATTENTION, message="The folder is gone.")
+
+    assert Action.CONFIRM_REMOVALS in [i.action for i in build_menu(stop, now)]
+    assert Action.CONFIRM_REMOVALS not in [i.action for i in build_menu(folder_gone, now)]

@@ -86,8 +86,9 @@ class DaemonControl(Protocol):
     other callers, such as an unsubscribe function.
     """
 
-    def sync_now(self) -> object:
-        """Start a sync cycle as soon as possible; returns at once."""
+    def sync_now(self, accept_deletions: bool = False) -> object:
+        """Start a sync cycle as soon as possible; returns at once. `accept_deletions`
+        confirms a safety stop for that cycle."""
         ...
 
     def pause(self, until: datetime | None) -> None:
@@ -309,6 +310,8 @@ class TrayApp:
         match Action(action):
             case Action.SYNC_NOW:
                 self._control.sync_now()
+            case Action.CONFIRM_REMOVALS:
+                self._control.sync_now(accept_deletions=True)
             case Action.PAUSE_HOUR | Action.PAUSE_TOMORROW | Action.PAUSE_INDEFINITE:
                 self._control.pause(pause_until(action, self._clock()))
             case Action.RESUME:

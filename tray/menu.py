@@ -17,6 +17,7 @@ class Action(StrEnum):
     """What a menu item asks for; `TrayApp.dispatch` carries it out."""
 
     SYNC_NOW = "sync_now"
+    CONFIRM_REMOVALS = "confirm_removals"
     PAUSE_HOUR = "pause:1h"
     PAUSE_TOMORROW = "pause:tomorrow"
     PAUSE_INDEFINITE = "pause:indefinite"
@@ -77,6 +78,9 @@ def build_menu(status: StatusSnapshot, now: datetime) -> tuple[MenuItem, ...]:
         items.append(MenuItem(_("Resume syncing"), Action.RESUME, default=True))
     else:
         items.append(MenuItem(_("Sync now"), Action.SYNC_NOW, enabled=running, default=running))
+        if status.state is State.ATTENTION and status.needs_confirmation:
+            # The one way out of a safety stop from the tray: the user confirms the removals.
+            items.append(MenuItem(_("Confirm the removals and sync"), Action.CONFIRM_REMOVALS))
         items.append(
             MenuItem(
                 _("Pause syncing"),
