@@ -6,6 +6,7 @@ import argparse
 import json
 import secrets
 import shutil
+import signal
 import threading
 import time
 from datetime import date
@@ -91,7 +92,14 @@ def run(args: argparse.Namespace) -> int:
         if not args.keep_running:
             return 0 if result.ok else 1
         stop = threading.Event()
-        try:  # Ctrl+C is how the user ends the demo: a normal exit, whenever it comes
+        # Ctrl+C (or a polite kill) is how the user ends the demo: a normal exit. A handler that
+        # only sets an event, rather than KeyboardInterrupt striking wherever the main thread
+        # happens to be (possibly holding a lock), keeps the shutdown orderly.
+        previous = {
+            sig: signal.signal(sig, lambda _signum, _frame: stop.set())
+            for sig in (signal.SIGINT, signal.SIGTERM)
+        }
+        try:
             print()
             print(_("The demo server keeps running; press Ctrl+C to stop it. To try a real setup:"))
             print(
@@ -101,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
                 flush=True,
             )
             server.serve_forever_until(stop)
-        except KeyboardInterrupt:
-            stop.set()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
         return 0
