@@ -16,7 +16,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence, Set
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -132,45 +132,18 @@ class MediaFolder:
 
     def purge_partials(self, keep: set[Path], older_than: float = 86400.0) -> None:
         """Forget abandoned partial downloads (a version that no longer exists)."""
-        if not self.tmp.exists():
-            return
-        cutoff = time.time() - older_than
-        for entry in os.scandir(self.tmp):
-            path = Path(entry.path)
-            if path in keep:
-                continue
-            try:
-                if entry.stat().st_mtime < cutoff:
-                    path.unlink()
-            except OSError:
-                continue  # best effort: a locked temp file is removed another time
+        purge_older_than(self.tmp, older_than, keep)
 
     # -- removals and hiding ----------------------------------------------------------------
 
     def trash(self, day: str, name: str, now: datetime | None = None) -> None:
         """Move a file congsync removes into the trash, kept TRASH_DAYS days: nothing is lost."""
         source = self.file_path(day, name)
-        stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S")
-        target = self.trash_dir / stamp / day / name
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(source, target)
-        except FileNotFoundError:
-            return
-        except OSError as exc:
-            raise disk_error(exc, source) from exc
-        self._remove_dir_if_empty(source.parent)
+        if move_to_trash(source, self.trash_dir, (day, name), now or datetime.now(UTC)):
+            self._remove_dir_if_empty(source.parent)
 
     def purge_trash(self, days: int = TRASH_DAYS) -> None:
-        if not self.trash_dir.exists():
-            return
-        cutoff = time.time() - days * 86400
-        for entry in os.scandir(self.trash_dir):
-            try:
-                if entry.stat().st_mtime < cutoff:
-                    shutil.rmtree(entry.path)
-            except OSError:
-                continue  # retried at the next cycle
+        purge_older_than(self.trash_dir, days * 86400.0)
 
     def quarantine(self, day: str, name: str) -> None:
         source = self.file_path(day, name)
@@ -244,6 +217,37 @@ class MediaFolder:
             },
         }
         write_json_atomic(self.manifest, data)
+
+
+def move_to_trash(source: Path, trash_dir: Path, parts: Sequence[str], when: datetime) -> bool:
+    """Move `source` to `trash_dir/<stamp>/<parts…>`; False when it was already gone."""
+    target = trash_dir.joinpath(when.strftime("%Y%m%dT%H%M%S"), *parts)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise disk_error(exc, source) from exc
+    return True
+
+
+def purge_older_than(directory: Path, max_age: float, keep: Set[Path] = frozenset()) -> None:
+    """Remove the entries (files or whole trees) of `directory` not touched for `max_age` s."""
+    if not directory.is_dir():
+        return
+    cutoff = time.time() - max_age
+    for entry in os.scandir(directory):
+        path = Path(entry.path)
+        if path in keep:
+            continue
+        # Best effort: a locked entry is removed at a later cycle.
+        with contextlib.suppress(OSError):
+            if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
 
 
 def write_json_atomic(path: Path, data: object) -> None:

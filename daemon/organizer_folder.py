@@ -8,10 +8,8 @@ dot, so scans and the watcher ignore them.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
-import shutil
 import stat
 import threading
 import time
@@ -22,7 +20,7 @@ from pathlib import Path
 from .errors import Cancelled, FolderMissing, LocalDiskError
 from .i18n import _
 from .layout import HIDDEN, RECURRING
-from .local import disk_error
+from .local import disk_error, move_to_trash, purge_older_than
 from .organizer import conflict_name, is_ignored, parse_iso_day, split_rel
 from .plan import LocalFile
 
@@ -213,37 +211,12 @@ class OrganizerFolder:
 
     def trash(self, rel: str, when: datetime) -> None:
         """Move a file into the trash (kept TRASH_DAYS days) instead of deleting it."""
-        source = self.path(rel)
-        target = self.trash_dir / when.strftime("%Y%m%dT%H%M%S") / Path(*rel.split("/"))
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(source, target)
-        except FileNotFoundError:
-            return
-        except OSError as exc:
-            raise disk_error(exc, source) from exc
+        move_to_trash(self.path(rel), self.trash_dir, rel.split("/"), when)
 
     def purge(self, keep: Iterable[Path] = ()) -> None:
         """Empty the trash of entries older than a week and drop abandoned partial downloads."""
-        now = time.time()
-        keep_set = set(keep)
-        for directory, max_age, is_tree in (
-            (self.trash_dir, TRASH_DAYS * 86400.0, True),
-            (self.tmp, PARTIAL_MAX_AGE, False),
-        ):
-            if not directory.is_dir():
-                continue
-            for entry in os.scandir(directory):
-                path = Path(entry.path)
-                if path in keep_set:
-                    continue
-                # Best effort: a locked entry is removed another time.
-                with contextlib.suppress(OSError):
-                    if entry.stat(follow_symlinks=False).st_mtime < now - max_age:
-                        if is_tree and entry.is_dir(follow_symlinks=False):
-                            shutil.rmtree(path)
-                        else:
-                            path.unlink()
+        purge_older_than(self.trash_dir, TRASH_DAYS * 86400.0)
+        purge_older_than(self.tmp, PARTIAL_MAX_AGE, set(keep))
 
 
 def same_content(a: Path, b: Path) -> bool:

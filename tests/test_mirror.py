@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -391,3 +392,38 @@ def test_a_full_disk_is_reported_and_loses_nothing(dav: DavFixture, tmp_path: Pa
         assert member.files(TUESDAY) == {"small.jpg": b"s" * 1000}
     finally:
         os.system(f"umount {small}")
+
+
+def test_the_trash_keeps_removed_files_a_week_and_then_empties(dav: DavFixture, member: Member):
+    for name in ("a", "b"):
+        dav.put_file(f"Media/{TUESDAY}/{name}.jpg", name.encode())
+    member.sync()
+    (dav.folder_path / f"Media/{TUESDAY}/a.jpg").unlink()
+    member.sync()
+    trash = member.media / ".congsync" / "trash"
+    (stamp,) = list(trash.iterdir())
+    six_days_ago = time.time() - 6 * 86400
+    os.utime(stamp, (six_days_ago, six_days_ago))
+
+    member.sync()
+    assert stamp.exists()  # six days: still kept
+
+    eight_days_ago = time.time() - 8 * 86400
+    os.utime(stamp, (eight_days_ago, eight_days_ago))
+    member.sync()
+    assert not stamp.exists()
+
+
+def test_abandoned_partial_downloads_are_dropped_after_a_day(dav: DavFixture, member: Member):
+    member.sync()
+    tmp = member.media / ".congsync" / "tmp"
+    stale, fresh = tmp / "stale.part", tmp / "fresh.part"
+    stale.write_bytes(b"x")
+    fresh.write_bytes(b"y")
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(stale, (two_days_ago, two_days_ago))
+
+    member.sync()
+
+    assert not stale.exists()
+    assert fresh.exists()
