@@ -291,7 +291,6 @@ class DavClient:
             limits=httpx.Limits(max_connections=16, max_keepalive_connections=8),
         )
         self.http: httpx.Client = self._webdav.http
-        self.requests_sent = 0  # for benchmarks and the idle-poll budget
 
     def close(self) -> None:
         self.http.close()
@@ -343,7 +342,6 @@ class DavClient:
         content: Any = None,
         stream: bool = False,
     ) -> httpx.Response:
-        self.requests_sent += 1
         request = self.http.build_request(method, url, headers=headers, content=content)
         try:
             return self.http.send(request, stream=stream)
@@ -556,7 +554,7 @@ class DavClient:
         finally:
             response.close()
 
-    def get_bytes(self, path: RemotePath, limit: int) -> tuple[bytes, RemoteEntry | None]:
+    def get_bytes(self, path: RemotePath, limit: int) -> bytes:
         """A small file fetched whole (forcedPrefs.json); refuses anything over `limit` bytes."""
 
         def attempt() -> bytes:
@@ -567,7 +565,7 @@ class DavClient:
             finally:
                 response.close()
 
-        return with_retries(attempt, self.retry, None, "/".join(path)), None
+        return with_retries(attempt, self.retry, None, "/".join(path))
 
     # -- writes (organizer only; the caller enforces the role) -------------------------------
 

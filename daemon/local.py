@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -23,6 +22,7 @@ from pathlib import Path
 from .errors import LocalDiskError
 from .i18n import _
 from .plan import LocalFile, LocalState, RemoteFile
+from .status import write_json_atomic
 
 DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 INTERNAL = ".congsync"
@@ -216,7 +216,10 @@ class MediaFolder:
                 for day in dates
             },
         }
-        write_json_atomic(self.manifest, data)
+        try:
+            write_json_atomic(self.manifest, data)
+        except OSError as exc:
+            raise disk_error(exc, self.manifest) from exc
 
 
 def move_to_trash(source: Path, trash_dir: Path, parts: Sequence[str], when: datetime) -> bool:
@@ -248,16 +251,3 @@ def purge_older_than(directory: Path, max_age: float, keep: Set[Path] = frozense
                     shutil.rmtree(path)
                 else:
                     path.unlink()
-
-
-def write_json_atomic(path: Path, data: object) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, ensure_ascii=False)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise disk_error(exc, path) from exc

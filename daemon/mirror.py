@@ -13,7 +13,7 @@ from .dav import DavClient
 from .errors import Cancelled, CongsyncError, HostileResponse, UnsafeToProceed
 from .i18n import _, ngettext
 from .journal import Journal
-from .layout import CongregationSettings, parse_forced_prefs
+from .layout import MAX_PREFS_BYTES, CongregationSettings, parse_forced_prefs
 from .local import MediaFolder
 from .meetings import meeting_dates, window
 from .plan import (
@@ -35,7 +35,6 @@ from .transfer import download_all
 
 log = logging.getLogger(__name__)
 
-PREFS_LIMIT = 1024 * 1024
 CACHE_KEY = "listing_cache"
 PREFS_KEY = "congregation_prefs"
 RESULT_KEY = "last_result"
@@ -67,7 +66,7 @@ def refresh_congregation(
     if stored.get("version") == version and version is not None and not force:
         return load_congregation(journal), []
     try:
-        data, _entry = dav.get_bytes(path, PREFS_LIMIT)
+        data = dav.get_bytes(path, MAX_PREFS_BYTES)
         settings, warnings = parse_forced_prefs(data)
     except (ValueError, HostileResponse) as exc:
         reason = exc.message if isinstance(exc, HostileResponse) else str(exc)

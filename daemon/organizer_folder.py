@@ -34,7 +34,7 @@ def _file_state(st: os.stat_result) -> LocalFile:
     return LocalFile(size=st.st_size, mtime_ns=st.st_mtime_ns)
 
 
-def _readable(path: Path) -> bool:
+def is_readable(path: Path) -> bool:
     """Whether the file can be opened for reading: Windows refuses while a copy is writing it."""
     try:
         with open(path, "rb"):
@@ -89,7 +89,7 @@ class OrganizerFolder:
         return _file_state(st) if stat.S_ISREG(st.st_mode) else None
 
     def readable(self, rel: str) -> bool:
-        return _readable(self.path(rel))
+        return is_readable(self.path(rel))
 
     # -- scanning ---------------------------------------------------------------------------
 
@@ -156,7 +156,7 @@ class OrganizerFolder:
             now = self.stat(rel)
             if now is None:
                 continue  # gone meanwhile: the next scan sees that
-            if now == before and _readable(self.path(rel)):
+            if now == before and is_readable(self.path(rel)):
                 stable[rel] = now
             else:
                 busy.add(rel)

@@ -8,12 +8,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from .cleanup import clean_past_folders
 from .config import Config
-from .dav import DavClient, Listing, RemoteEntry, RemotePath, is_strong_etag
+from .dav import DavClient, RemoteEntry, RemotePath, is_strong_etag
 from .engine import require_organizer
 from .errors import (
     AuthError,
@@ -52,7 +53,7 @@ from .organizer import (
 )
 from .organizer_folder import OrganizerFolder, same_content
 from .plan import LocalFile, RemoteFile
-from .remote import to_remote_file
+from .remote import list_congregation_folder, list_or_warn, to_remote_file
 from .result import SyncResult
 from .settings import effective
 from .status import Progress
@@ -92,15 +93,7 @@ class ServerView:
 
 def list_server(dav: DavClient, today: date, cancel: threading.Event | None = None) -> ServerView:
     """Depth-1 listings of the root, Media/, Hidden/ and their folders for today and later."""
-    try:
-        root = dav.list((), cancel)
-    except NotFound:
-        raise FolderMissing(
-            _(
-                "The congregation folder is gone from the server. congsync changes nothing until "
-                "it is back or the configuration points to the right folder."
-            )
-        ) from None
+    root = list_congregation_folder(dav, cancel)
     warnings = list(root.warnings)
     children = {e.name: e for e in root.children}
     collections: set[RemotePath] = {()}
@@ -112,7 +105,7 @@ def list_server(dav: DavClient, today: date, cancel: threading.Event | None = No
     def list_scope(scope: Scope, entry: RemoteEntry) -> None:
         folders.setdefault(scope, []).append(entry.path)
         collections.add(entry.path)
-        listing = _try_list(dav, entry.path, cancel, warnings)
+        listing = list_or_warn(partial(dav.list, entry.path, cancel), entry.path, warnings)
         if listing is None or not listing.complete:
             uncertain.add(scope)
         if listing is None:
@@ -160,23 +153,6 @@ def list_server(dav: DavClient, today: date, cancel: threading.Event | None = No
         media_missing=media is None or not media.is_dir,
         warnings=warnings,
     )
-
-
-def _try_list(
-    dav: DavClient, path: RemotePath, cancel: threading.Event | None, warnings: list[str]
-) -> Listing | None:
-    """A failing date folder must not sink the cycle: nothing in it counts as deleted."""
-    try:
-        return dav.list(path, cancel)
-    except CongsyncError as exc:
-        if isinstance(exc, AuthError | NetworkError | Cancelled):
-            raise
-        warnings.append(
-            _("The folder {folder} could not be listed ({reason}); its files are kept.").format(
-                folder="/".join(path), reason=exc.message
-            )
-        )
-        return None
 
 
 def run_organizer_cycle(

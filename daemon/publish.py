@@ -134,7 +134,7 @@ class Publisher:
 
     def _date_format(self) -> str | None:
         try:
-            data, _entry = self.dav.get_bytes((PREFS_FILE,), MAX_PREFS_BYTES)
+            data = self.dav.get_bytes((PREFS_FILE,), MAX_PREFS_BYTES)
         except NotFound:
             return None
         try:
@@ -343,7 +343,7 @@ class Publisher:
             entry = self._prefs_entry()
             raw: Mapping[str, Any] = {}
             if entry is not None:
-                data, _unused = self.dav.get_bytes((PREFS_FILE,), MAX_PREFS_BYTES)
+                data = self.dav.get_bytes((PREFS_FILE,), MAX_PREFS_BYTES)
                 try:
                     settings, _warnings = parse_forced_prefs(data)
                 except ValueError as exc:

@@ -13,9 +13,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import Any
 
-from .dav import DavClient, Listing, RemoteEntry, parse_http_date
+from .dav import DavClient, Listing, RemoteEntry, RemotePath, parse_http_date
 from .errors import AuthError, Cancelled, CongsyncError, FolderMissing, NetworkError, NotFound
 from .i18n import _
 from .layout import HIDDEN, MEDIA, PREFS_FILE, RECURRING, parse_date_folder
@@ -32,10 +33,6 @@ class Discovery:
     prefs_entry: RemoteEntry | None  # forcedPrefs.json as listed, None when absent
     media_missing: bool
     warnings: list[str] = field(default_factory=list)
-    requests: int = 0
-    # remote date-folder name per date, as the server spells it (the organizer writes back there)
-    date_folders: dict[date, list[str]] = field(default_factory=dict)
-    hidden_folders: dict[date, list[str]] = field(default_factory=dict)
     root_etag: str | None = None
 
 
@@ -161,12 +158,9 @@ def discover(
     memory = cache.root_memory()
     window_key = f"{window[0].isoformat()}..{window[1].isoformat()}"
     if not full_listing and memory.get("propagates") is True and memory.get("window") == window_key:
-        before = dav.requests_sent
         root = dav.stat((), cancel)
         if root.etag and root.etag == memory.get("etag") and memory.get("snapshot"):
-            found = discovery_from_json(memory["snapshot"])
-            found.requests = dav.requests_sent - before
-            return found
+            return discovery_from_json(memory["snapshot"])
     found = _list_everything(
         dav,
         window,
@@ -209,7 +203,6 @@ def _list_everything(
     cancel: threading.Event | None,
 ) -> Discovery:
     start, end = window
-    before = dav.requests_sent
     warnings: list[str] = []
     in_use: set[str] = set()
 
@@ -226,15 +219,7 @@ def _list_everything(
         cache.put(entry, listing)
         return listing
 
-    try:
-        root = dav.list((), cancel)
-    except NotFound:
-        raise FolderMissing(
-            _(
-                "The congregation folder is gone from the server. congsync changes nothing until "
-                "it is back or the configuration points to the right folder."
-            )
-        ) from None
+    root = list_congregation_folder(dav, cancel)
     _collect(root, warnings)
     root_etag = root.collection.etag
     children = {e.name: e for e in root.children}
@@ -249,8 +234,6 @@ def _list_everything(
     incomplete: set[date] = set()
     recurring_complete = True
     hidden_complete = True
-    date_folders: dict[date, list[str]] = {}
-    hidden_folders: dict[date, list[str]] = {}
 
     if media is None or not media.is_dir:
         if owns_anything:
@@ -265,7 +248,6 @@ def _list_everything(
             prefs_entry=prefs_entry,
             media_missing=True,
             warnings=warnings,
-            requests=dav.requests_sent - before,
             root_etag=root_etag,
         )
 
@@ -278,7 +260,7 @@ def _list_everything(
             continue
         if entry.name == RECURRING:
             # Listed every time: an overwrite in place does not change the folder's version.
-            listing = _try_list(child_listing, entry, always=True, warnings=warnings)
+            listing = list_or_warn(partial(child_listing, entry, True), entry.path, warnings)
             if listing is None or not listing.complete:
                 recurring_complete = False
             if listing is not None:
@@ -290,10 +272,9 @@ def _list_everything(
         day = parse_date_folder(entry.name)
         if day is None or not start <= day <= end:
             continue  # not a date (left alone), or outside the window (not our business now)
-        date_folders.setdefault(day, []).append(entry.name)
         # Files inside an in-window date folder can be overwritten in place without the folder
         # changing: list these every time.
-        listing = _try_list(child_listing, entry, always=True, warnings=warnings)
+        listing = list_or_warn(partial(child_listing, entry, True), entry.path, warnings)
         if listing is None or not listing.complete:
             incomplete.add(day)
         if listing is None:
@@ -324,9 +305,8 @@ def _list_everything(
                 day = parse_date_folder(entry.name) if entry.is_dir else None
                 if day is None or not start <= day <= end:
                     continue
-                hidden_folders.setdefault(day, []).append(entry.name)
                 # A marker added to an existing Hidden/<date>/ changes only that folder.
-                listing = _try_list(child_listing, entry, always=True, warnings=warnings)
+                listing = list_or_warn(partial(child_listing, entry, True), entry.path, warnings)
                 if listing is None or not listing.complete:
                     hidden_complete = False
                 if listing is None:
@@ -352,9 +332,6 @@ def _list_everything(
         prefs_entry=prefs_entry,
         media_missing=False,
         warnings=warnings,
-        requests=dav.requests_sent - before,
-        date_folders=date_folders,
-        hidden_folders=hidden_folders,
         root_etag=root_etag,
     )
 
@@ -381,8 +358,6 @@ def discovery_to_json(found: Discovery) -> dict[str, Any]:
         },
         "prefs": _entry_to_json(found.prefs_entry) if found.prefs_entry else None,
         "media_missing": found.media_missing,
-        "date_folders": {d.isoformat(): v for d, v in found.date_folders.items()},
-        "hidden_folders": {d.isoformat(): v for d, v in found.hidden_folders.items()},
     }
 
 
@@ -400,8 +375,6 @@ def discovery_from_json(data: dict[str, Any]) -> Discovery:
         state=state,
         prefs_entry=_entry_from_json(data["prefs"]) if data["prefs"] else None,
         media_missing=data["media_missing"],
-        date_folders={date.fromisoformat(d): v for d, v in data["date_folders"].items()},
-        hidden_folders={date.fromisoformat(d): v for d, v in data["hidden_folders"].items()},
     )
 
 
@@ -409,23 +382,32 @@ def _collect(listing: Listing, warnings: list[str]) -> None:
     warnings.extend(listing.warnings)
 
 
-def _try_list(
-    lister: Callable[[RemoteEntry, bool], Listing],
-    entry: RemoteEntry,
-    *,
-    always: bool,
-    warnings: list[str],
+def list_congregation_folder(dav: DavClient, cancel: threading.Event | None) -> Listing:
+    """The folder's own Depth-1 listing; its absence is a safety stop, not an empty folder."""
+    try:
+        return dav.list((), cancel)
+    except NotFound:
+        raise FolderMissing(
+            _(
+                "The congregation folder is gone from the server. congsync changes nothing until "
+                "it is back or the configuration points to the right folder."
+            )
+        ) from None
+
+
+def list_or_warn(
+    lister: Callable[[], Listing], path: RemotePath, warnings: list[str]
 ) -> Listing | None:
     """A failing date folder must not sink the whole cycle: keep its files, try again later."""
     try:
-        return lister(entry, always)
+        return lister()
     except CongsyncError as exc:
         if isinstance(exc, AuthError | NetworkError | Cancelled):
             raise  # these concern the whole server, not this folder: surface them
         warnings.append(
             _("The folder {folder} could not be listed ({reason}); its files are kept.").format(
-                folder="/".join(entry.path), reason=exc.message
+                folder="/".join(path), reason=exc.message
             )
         )
-        log.warning("listing %s failed: %s", "/".join(entry.path), exc.message)
+        log.warning("listing %s failed: %s", "/".join(path), exc.message)
         return None

@@ -31,6 +31,7 @@ from watchdog.observers.polling import PollingObserver
 
 from .layout import HIDDEN, RECURRING
 from .organizer import is_ignored, parse_iso_day, split_rel
+from .organizer_folder import is_readable
 
 log = logging.getLogger(__name__)
 
@@ -244,7 +245,7 @@ class OrganizerWatcher:
             if seen is None or seen[0] != state:
                 self._observed[path] = (state, now)
                 continue
-            if now - seen[1] >= self.settle_seconds and _readable(path):
+            if now - seen[1] >= self.settle_seconds and is_readable(path):
                 self._settled(path, last_event)
                 fire = True
         return fire
@@ -270,11 +271,3 @@ def _state(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return (st.st_size, st.st_mtime_ns)
-
-
-def _readable(path: Path) -> bool:
-    try:
-        with open(path, "rb"):
-            return True
-    except OSError:
-        return False
