@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
@@ -329,9 +328,6 @@ def test_logs_show_the_cycles_but_never_the_password(dav: DavFixture, installati
     assert done.returncode == 0
     assert dav.password not in done.stdout
     assert done.stdout.strip()
-
-
-_ = threading  # the in-process tests run the daemon in its own threads
 
 
 def test_a_file_dropped_into_a_running_organizers_folder_reaches_a_running_member(
