@@ -163,6 +163,30 @@ class _PropagatingFolderResource(FolderResource):  # type: ignore[misc]
         return True
 
 
+class _DirectFolderResource(FolderResource):  # type: ignore[misc]
+    """A folder whose ETag is made from its own inode, size and mtime, as Apache's mod_dav_fs does.
+
+    It moves only when a direct entry is added, removed or renamed (the folder's own mtime
+    changes then), never for changes further down, nor for a file rewritten in place.
+    """
+
+    def get_etag(self) -> str:
+        st = self.file_stat
+        return f"{st.st_ino:x}-{st.st_size:x}-{st.st_mtime_ns:x}"
+
+    def support_etag(self) -> bool:
+        return True
+
+
+# How folders get ETags: none (stock WsgiDAV), from the folder itself (Apache, lighttpd), or
+# from everything below it (Nextcloud, ownCloud).
+FOLDER_ETAGS = (None, "direct", "tree")
+_FOLDER_RESOURCES: dict[str, type[FolderResource]] = {
+    "direct": _DirectFolderResource,
+    "tree": _PropagatingFolderResource,
+}
+
+
 class _Provider(FilesystemProvider):  # type: ignore[misc]
     """WsgiDAV's filesystem provider with precise file ETags and, optionally, folder ETags."""
 
@@ -172,21 +196,20 @@ class _Provider(FilesystemProvider):  # type: ignore[misc]
         *,
         readonly: bool,
         fs_opts: dict[str, Any],
-        propagating_etags: bool = False,
+        folder_etags: str | None = None,
     ) -> None:
         super().__init__(root_folder, readonly=readonly, fs_opts=fs_opts)
-        self.propagating_etags = propagating_etags
+        if folder_etags not in FOLDER_ETAGS:
+            raise ValueError(f"folder_etags must be one of {FOLDER_ETAGS}")
+        self.folder_resource = _FOLDER_RESOURCES.get(folder_etags or "")
 
     def get_resource_inst(self, path: str, environ: dict[str, Any]) -> Any:
         res = super().get_resource_inst(path, environ)
         if isinstance(res, FileResource) and not isinstance(res, _PreciseFileResource):
             return _PreciseFileResource(path, environ, res._file_path)
-        if (
-            self.propagating_etags
-            and isinstance(res, FolderResource)
-            and not isinstance(res, _PropagatingFolderResource)
-        ):
-            return _PropagatingFolderResource(path, environ, res._file_path)
+        wanted = self.folder_resource
+        if wanted is not None and isinstance(res, FolderResource) and not isinstance(res, wanted):
+            return wanted(path, environ, res._file_path)
         return res
 
 
@@ -291,8 +314,9 @@ class DavServer:
     `users` maps user names to passwords for HTTP Basic auth; without users the share is
     open to anyone (read and write). `wsgi_wrapper` wraps the WebDAV application, e.g. in
     fault-injecting middleware for tests. Non-loopback addresses are refused unless
-    `allow_remote` is set. With `propagating_etags`, folders get an ETag that changes
-    whenever anything below them changes, as on Nextcloud and ownCloud; without it they have
+    `allow_remote` is set. `folder_etags` says how folders get ETags: "tree" makes one that
+    changes whenever anything below changes, as on Nextcloud and ownCloud; "direct" one that
+    changes only when a direct entry comes, goes or is renamed, as on Apache; None gives them
     none, as on stock WsgiDAV.
     """
 
@@ -310,7 +334,7 @@ class DavServer:
         threads: int = 10,
         socket_timeout: float = 10.0,
         handshake_timeout: float = 3.0,
-        propagating_etags: bool = False,
+        folder_etags: str | None = None,
     ) -> None:
         if not allow_remote and not is_loopback_host(host):
             raise ConfigError(
@@ -330,7 +354,7 @@ class DavServer:
             tls,
             users or {},
             allow_infinite_propfind,
-            propagating_etags=propagating_etags,
+            folder_etags=folder_etags,
         )
         if wsgi_wrapper is not None:
             self._app = wsgi_wrapper(self._app)
@@ -351,7 +375,7 @@ class DavServer:
         users: Mapping[str, str],
         allow_infinite: bool,
         *,
-        propagating_etags: bool = False,
+        folder_etags: str | None = None,
     ) -> WSGIApp:
         # WsgiDAV's logger would otherwise print every request on stdout.
         logging.getLogger("wsgidav").setLevel(logging.WARNING)
@@ -368,7 +392,7 @@ class DavServer:
             str(root),
             readonly=False,
             fs_opts={"follow_symlinks": False},
-            propagating_etags=propagating_etags,
+            folder_etags=folder_etags,
         )
         config: dict[str, Any] = {
             "provider_mapping": {"/": provider},

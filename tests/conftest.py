@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Iterator
+from typing import Any
 
 import keyring
 import keyring.backend
@@ -47,7 +48,7 @@ def ca_ssl_context(tls_material: TLSMaterial) -> ssl.SSLContext:
 
 
 def _serve(
-    tmp_path_factory: pytest.TempPathFactory, tls_material: TLSMaterial, **options: bool
+    tmp_path_factory: pytest.TempPathFactory, tls_material: TLSMaterial, **options: Any
 ) -> Iterator[DavFixture]:
     root = tmp_path_factory.mktemp("dav-root")
     folder_path = root / DAV_FOLDER
@@ -87,4 +88,12 @@ def propagating_dav(
     tmp_path_factory: pytest.TempPathFactory, tls_material: TLSMaterial
 ) -> Iterator[DavFixture]:
     """Like `dav`, but folder ETags change when anything below changes (as on Nextcloud)."""
-    yield from _serve(tmp_path_factory, tls_material, propagating_etags=True)
+    yield from _serve(tmp_path_factory, tls_material, folder_etags="tree")
+
+
+@pytest.fixture
+def apache_dav(
+    tmp_path_factory: pytest.TempPathFactory, tls_material: TLSMaterial
+) -> Iterator[DavFixture]:
+    """Like `dav`, but folder ETags move only when a direct entry changes (as on Apache)."""
+    yield from _serve(tmp_path_factory, tls_material, folder_etags="direct")

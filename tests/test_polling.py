@@ -9,7 +9,11 @@ from pathlib import Path
 
 import pytest
 from davserver import DavFixture, LoggedRequest
+from organizer_support import Organizer
 from support import NEXT_SUNDAY, NEXT_TUESDAY, SUNDAY, TODAY, TUESDAY, Member, write_prefs
+
+from daemon.engine import open_dav
+from daemon.publish import Publisher
 
 
 def populate(dav: DavFixture, past_folders: int) -> None:
@@ -125,3 +129,35 @@ def test_a_file_added_in_the_same_second_as_the_listing_is_not_missed(
     member.sync(full_listing=False)
 
     assert member.files(TUESDAY) == {"first.png": b"1", "second.png": b"2"}
+
+
+@pytest.mark.xfail(strict=True, reason="defect: direct changes of the folder count as proof")
+def test_an_organizers_own_writes_do_not_prove_propagation_on_an_apache_like_server(
+    apache_dav: DavFixture, tmp_path: Path
+):
+    """On Apache a folder's ETag moves only for its direct entries. The organizer's first upload
+    creates the staging folder and a settings push replaces forcedPrefs.json, both direct
+    entries of the congregation folder: coinciding with new media, they must not look like a
+    server whose folder ETags follow every change below."""
+    dav = apache_dav
+    populate(dav, 1)
+    member = Member(dav, tmp_path / "m")
+    organizer = Organizer(dav, tmp_path / "o")
+    member.sync()
+
+    organizer.drop(f"{TUESDAY}/new0.jpg", b"0")  # the first upload: MKCOL of the staging folder
+    organizer.sync()
+    member.sync(full_listing=False)
+    with open_dav(organizer.profile.config, dav.password) as client:
+        Publisher(organizer.profile.config, client, today=TODAY).push_settings(
+            ["meeting.mwStartTime=19:00"]
+        )
+    organizer.drop(f"{SUNDAY}/new1.jpg", b"1")
+    organizer.sync()
+    member.sync(full_listing=False)
+    assert member.files(SUNDAY)["new1.jpg"] == b"1"
+
+    dav.put_file(f"Media/{NEXT_TUESDAY}/late.jpg", b"late")  # deep below: the root stays put
+    member.sync(full_listing=False)
+
+    assert member.files(NEXT_TUESDAY)["late.jpg"] == b"late"

@@ -333,7 +333,7 @@ def tree_client(
     root.mkdir()
     make_tree(root)
     with (
-        DavServer(root, tls_material, users={"vo": "pw"}, propagating_etags=True) as server,
+        DavServer(root, tls_material, users={"vo": "pw"}, folder_etags="tree") as server,
         httpx.Client(
             base_url=server.url, verify=ca_ssl_context, auth=("vo", "pw"), timeout=10.0
         ) as c,
@@ -439,6 +439,26 @@ def test_propagating_folder_etags_serve_if_match(tree_client: httpx.Client) -> N
         "PROPFIND", "", headers={"Depth": "0", "If-Match": '"stale"'}, content=PROPFIND_PROPS
     )
     assert stale.status_code == 412
+
+
+def test_apache_like_folder_etags_move_only_for_direct_entries(
+    tmp_path: Path, tls_material: TLSMaterial, ca_ssl_context: ssl.SSLContext
+) -> None:
+    make_tree(tmp_path)
+    with (
+        DavServer(tmp_path, tls_material, folder_etags="direct") as server,
+        httpx.Client(base_url=server.url, verify=ca_ssl_context, timeout=10.0) as c,
+    ):
+        before = propfind_etags(c)
+        assert all(before[k] for k in ("/", "/a/", "/other/"))
+        # Deeper changes and rewrites in place leave the folders above alone.
+        assert c.put("a/b/c/new.txt", content=b"new").status_code == 201
+        assert c.put("top.txt", content=b"rewritten in place").status_code == 204
+        after = propfind_etags(c)
+        assert (after["/"], after["/a/"]) == (before["/"], before["/a/"])
+        # A direct entry that comes moves the folder's ETag.
+        assert c.request("MKCOL", "staging/").status_code == 201
+        assert propfind_etags(c)["/"] != before["/"]
 
 
 @pytest.mark.parametrize("body", [PROPFIND_PROPS, PROPFIND_ALLPROP], ids=["named", "allprop"])
