@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from daemon.status import State
+from daemon.service.status import State
 from tray.icons import SIZES, icon_frames, render_icon
 
 DEFAULT_OUT = Path(__file__).parent / "out" / "tray-icons.png"

@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from davserver import FaultController
 
 from daemon.config import Config, Profile
-from daemon.engine import Engine
 from daemon.paths import Paths
-from daemon.server import DavServer, make_tls
+from daemon.server.webdav import DavServer, make_tls
+from daemon.sync.engine import Engine
 
 PASSWORD = "bench-password"
 

@@ -25,7 +25,7 @@ from davserver import FaultController
 
 from daemon.config import Config, Profile
 from daemon.paths import Paths
-from daemon.server import DavServer, make_tls
+from daemon.server.webdav import DavServer, make_tls
 
 PASSWORD = "bench-password"
 INTERVAL = 10.0

@@ -17,7 +17,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from daemon.server import DavServer, make_tls
+from daemon.server.webdav import DavServer, make_tls
 
 PASSWORD = "bench-password"
 

@@ -1,5 +1,5 @@
 """Allows `python -m daemon`."""
 
-from .cli import main
+from daemon.cli import main
 
 raise SystemExit(main())

@@ -8,9 +8,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from . import __version__
-from .errors import CongsyncError, ExitCode
-from .i18n import _
+from daemon import __version__
+from daemon.errors import CongsyncError, ExitCode
+from daemon.i18n import _
 
 log = logging.getLogger(__name__)
 

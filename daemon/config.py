@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 
 import tomli_w
 
-from .errors import ConfigError
-from .i18n import _
-from .paths import Paths, default_paths
+from daemon.errors import ConfigError
+from daemon.i18n import _
+from daemon.paths import Paths, default_paths
 
 ROLES = ("member", "organizer")
 

@@ -7,9 +7,9 @@ import os
 import keyring
 import keyring.errors
 
-from .config import Config
-from .errors import CredentialsError
-from .i18n import _
+from daemon.config import Config
+from daemon.errors import CredentialsError
+from daemon.i18n import _
 
 SERVICE = "congsync"
 ENV_VAR = "CONGSYNC_PASSWORD"

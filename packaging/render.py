@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from daemon.autostart import (
+from daemon.service.autostart import (
     autostart_entry,
     desktop_entry_text,
     systemd_entry,

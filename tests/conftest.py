@@ -13,7 +13,7 @@ import pytest
 from davserver import DavFixture, FaultController
 from memory_keyring import MemoryKeyring
 
-from daemon.server import DavServer, TLSMaterial, make_tls
+from daemon.server.webdav import DavServer, TLSMaterial, make_tls
 
 DAV_USERNAME = "vo"
 DAV_PASSWORD = "s3cret-pass"

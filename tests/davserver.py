@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
-from daemon.server import DavServer
+from daemon.server.webdav import DavServer
 
 if TYPE_CHECKING:
     from _typeshed import OptExcInfo

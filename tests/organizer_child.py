@@ -12,10 +12,10 @@ from datetime import date
 from pathlib import Path
 
 from daemon.config import Profile
-from daemon.engine import open_dav
-from daemon.journal import Journal
-from daemon.organizer_sync import run_organizer_cycle
 from daemon.paths import Paths
+from daemon.sync.engine import open_dav
+from daemon.sync.journal import Journal
+from daemon.sync.organizer import run_organizer_cycle
 
 
 def main() -> None:

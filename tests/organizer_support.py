@@ -12,11 +12,11 @@ from typing import Any
 from davserver import DavFixture
 from support import TODAY, make_profile
 
-from daemon.engine import open_dav
-from daemon.journal import Journal
-from daemon.organizer_sync import run_organizer_cycle
-from daemon.result import SyncResult
-from daemon.status import Progress
+from daemon.service.status import Progress
+from daemon.sync.engine import open_dav
+from daemon.sync.journal import Journal
+from daemon.sync.organizer import run_organizer_cycle
+from daemon.sync.result import SyncResult
 
 
 class Organizer:

@@ -11,9 +11,9 @@ from typing import Any
 from davserver import DavFixture
 
 from daemon.config import Config, Profile
-from daemon.engine import Engine
 from daemon.paths import Paths
-from daemon.result import SyncResult
+from daemon.sync.engine import Engine
+from daemon.sync.result import SyncResult
 
 # A Monday far from the real calendar, so tests never depend on the day they run.
 TODAY = date(2030, 1, 7)

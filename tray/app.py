@@ -52,7 +52,7 @@ from PIL import Image
 
 from daemon.errors import CongsyncError
 from daemon.i18n import _
-from daemon.status import State, StatusSnapshot
+from daemon.service.status import State, StatusSnapshot
 from tray.icons import icon_frames, render_icon
 from tray.menu import Action, MenuItem, build_menu, tooltip
 from tray.notify import notifications_for

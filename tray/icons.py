@@ -9,7 +9,7 @@ from typing import Final
 
 from PIL import Image, ImageDraw
 
-from daemon.status import State
+from daemon.service.status import State
 
 #: The sizes the platforms ask for: Windows 16/20/24/32 (100–200 % scaling), Linux panels 22–24,
 #: macOS 22 pt (44 px on Retina), large panels and previews 48–64.

@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Final
 
 from daemon.i18n import _, ngettext
-from daemon.status import MeetingSummary, State, StatusSnapshot
+from daemon.service.status import MeetingSummary, State, StatusSnapshot
 
 
 class Action(StrEnum):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from daemon.i18n import _, ngettext
-from daemon.status import State, StatusSnapshot
+from daemon.service.status import State, StatusSnapshot
 from tray.menu import format_day, parse_day
 
 Notification = tuple[str, str]  # (title, message)

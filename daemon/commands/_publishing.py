@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..i18n import _
+from daemon.i18n import _
 
 
 @contextmanager

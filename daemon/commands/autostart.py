@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..autostart import (
+from daemon.config import Profile
+from daemon.i18n import _
+from daemon.service.autostart import (
     SYSTEMCTL_DISABLE,
     SYSTEMCTL_ENABLE,
     AutostartEntry,
@@ -18,8 +20,6 @@ from ..autostart import (
     state_of,
     systemd_unit_enabled,
 )
-from ..config import Profile
-from ..i18n import _
 
 
 def run(args: argparse.Namespace, profile: Profile | None = None) -> int:

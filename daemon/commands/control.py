@@ -6,10 +6,10 @@ import argparse
 import re
 from datetime import datetime, timedelta
 
-from ..config import Profile
-from ..control import ControlClient, DaemonNotRunning
-from ..errors import ConfigError
-from ..i18n import _
+from daemon.config import Profile
+from daemon.errors import ConfigError
+from daemon.i18n import _
+from daemon.service.control import ControlClient, DaemonNotRunning
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}

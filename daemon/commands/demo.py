@@ -12,13 +12,13 @@ import time
 from datetime import date
 from pathlib import Path
 
-from ..config import Config, Profile
-from ..demo_data import populate_sample_congregation
-from ..engine import Engine
-from ..i18n import _, ngettext
-from ..mirror import summarise
-from ..paths import Paths
-from ..server import DavServer, make_tls
+from daemon.config import Config, Profile
+from daemon.i18n import _, ngettext
+from daemon.paths import Paths
+from daemon.server.sample import populate_sample_congregation
+from daemon.server.webdav import DavServer, make_tls
+from daemon.sync.engine import Engine
+from daemon.sync.member import summarise
 
 DEMO_USER = "demo"
 DEMO_FOLDER = "congregation"

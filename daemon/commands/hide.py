@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..config import Profile
-from ..publish import open_publisher, parse_day
+from daemon.config import Profile
+from daemon.sync.publishing import open_publisher, parse_day
 
 
 def run(args: argparse.Namespace, profile: Profile | None = None) -> int:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from ..config import Profile
-from ..i18n import _
-from ..logs import tail_log
+from daemon.config import Profile
+from daemon.i18n import _
+from daemon.service.logs import tail_log
 
 
 def run(args: argparse.Namespace, profile: Profile | None = None) -> int:

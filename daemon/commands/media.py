@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..config import Profile
-from ..i18n import _
-from ..publish import open_publisher, parse_day
-from ._publishing import human_size, upload_progress
+from daemon.commands._publishing import human_size, upload_progress
+from daemon.config import Profile
+from daemon.i18n import _
+from daemon.sync.publishing import open_publisher, parse_day
 
 
 def run(args: argparse.Namespace, profile: Profile | None = None) -> int:

@@ -9,17 +9,17 @@ import threading
 from collections.abc import Callable
 from datetime import date
 
-from ..config import Config, Profile
-from ..dav import server_reachable
-from ..engine import Engine
-from ..errors import CongsyncError
-from ..i18n import _
-from ..logs import register_secret, setup_logging
-from ..mirror import meeting_summaries
-from ..result import SyncResult
-from ..service import Daemon
-from ..status import Progress, State
-from ..watch import OrganizerWatcher
+from daemon.config import Config, Profile
+from daemon.dav.client import server_reachable
+from daemon.errors import CongsyncError
+from daemon.i18n import _
+from daemon.service.daemon import Daemon
+from daemon.service.logs import register_secret, setup_logging
+from daemon.service.status import Progress, State
+from daemon.sync.engine import Engine
+from daemon.sync.member import meeting_summaries
+from daemon.sync.result import SyncResult
+from daemon.sync.watch import OrganizerWatcher
 
 log = logging.getLogger(__name__)
 

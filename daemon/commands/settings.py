@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..config import Profile
-from ..errors import ConfigError
-from ..i18n import _
-from ..journal import Journal
-from ..layout import CongregationSettings
-from ..mirror import load_congregation
-from ..settings import describe, set_local
-from . import publish_settings
+from daemon.commands import publish_settings
+from daemon.config import Profile
+from daemon.core.layout import CongregationSettings
+from daemon.core.settings import describe, set_local
+from daemon.errors import ConfigError
+from daemon.i18n import _
+from daemon.sync.journal import Journal
+from daemon.sync.member import load_congregation
 
 
 def run(args: argparse.Namespace, profile: Profile | None = None) -> int:

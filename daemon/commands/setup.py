@@ -8,11 +8,11 @@ import os
 import sys
 from pathlib import Path
 
-from ..config import Config, Profile
-from ..credentials import ENV_VAR, store_password
-from ..engine import check_connection, create_folder
-from ..errors import ConfigError, NotFound
-from ..i18n import _
+from daemon.config import Config, Profile
+from daemon.credentials import ENV_VAR, store_password
+from daemon.errors import ConfigError, NotFound
+from daemon.i18n import _
+from daemon.sync.engine import check_connection, create_folder
 
 
 def _ask(prompt: str, default: str | None = None) -> str:

@@ -7,13 +7,13 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from ..config import Profile
-from ..control import ControlClient
-from ..i18n import _
-from ..journal import Journal
-from ..mirror import LAST_SYNC_KEY, RESULT_KEY, meeting_summaries, summarise
-from ..result import SyncResult
-from ..status import read_status_file
+from daemon.config import Profile
+from daemon.i18n import _
+from daemon.service.control import ControlClient
+from daemon.service.status import read_status_file
+from daemon.sync.journal import Journal
+from daemon.sync.member import LAST_SYNC_KEY, RESULT_KEY, meeting_summaries, summarise
+from daemon.sync.result import SyncResult
 
 
 def collect(profile: Profile) -> dict[str, Any]:

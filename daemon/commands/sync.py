@@ -9,14 +9,14 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from ..config import Profile
-from ..control import ControlClient
-from ..engine import Engine
-from ..errors import ExitCode
-from ..i18n import _
-from ..mirror import summarise
-from ..result import SyncResult
-from ..status import Progress
+from daemon.config import Profile
+from daemon.errors import ExitCode
+from daemon.i18n import _
+from daemon.service.control import ControlClient
+from daemon.service.status import Progress
+from daemon.sync.engine import Engine
+from daemon.sync.member import summarise
+from daemon.sync.result import SyncResult
 
 
 def run(args: argparse.Namespace, profile: Profile | None = None) -> int:

@@ -1,0 +1,292 @@
+"""Pure reconciliation: (what the server wants, what is on disk, what the journal owns) -> actions.
+
+Nothing here touches the network or the disk, so every rule can be tested with plain data.
+Dates are ISO strings (`YYYY-MM-DD`), which sort like dates and are the local folder names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from daemon.core.names import assign_local_names, collision_key, safe_local_name
+from daemon.i18n import _
+from daemon.sync.journal import OwnedFile
+
+# Fewer removals than this are never a "mass" deletion, however few files are owned.
+MASS_DELETION_MINIMUM = 3
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    path: tuple[str, ...]  # relative to the congregation folder
+    size: int | None
+    version: str  # changes whenever the server's content changes (ETag, else size + date)
+    # opaque validators for resuming a download of exactly this version (If-Range)
+    etag: str | None = None
+    etag_raw: str | None = None
+    modified_raw: str | None = None
+
+
+@dataclass(frozen=True)
+class RemoteState:
+    """The congregation folder as far as the window is concerned, already merged across formats."""
+
+    dated: Mapping[date, Mapping[str, RemoteFile]]  # remote name -> file, per meeting date
+    recurring: Mapping[str, RemoteFile]
+    hidden: Mapping[date, frozenset[str]]  # exact file names the VO hid per date
+    incomplete_dates: frozenset[date] = frozenset()  # listings that failed or were partial
+    recurring_complete: bool = True
+    hidden_complete: bool = True
+    media_complete: bool = True  # False when the Media/ listing itself dropped entries
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class LocalState:
+    files: Mapping[str, Mapping[str, LocalFile]]  # date -> name -> file, date folders only
+    quarantine: Mapping[str, frozenset[str]]  # date -> names in .congsync/hidden/<date>/
+
+
+@dataclass(frozen=True)
+class Desired:
+    files: Mapping[str, Mapping[str, RemoteFile]]  # date -> local name -> remote file
+    hidden: Mapping[str, frozenset[str]]  # date -> local names to keep out of the date folder
+    certain_dates: frozenset[str]  # dates whose server state is fully known
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Download:
+    date: str
+    name: str
+    remote: RemoteFile
+    kind: str  # "new", "update" (server changed) or "restore" (local copy changed or missing)
+
+
+@dataclass(frozen=True)
+class Remove:
+    date: str
+    name: str
+    reason: str  # "gone" (no longer on the server), "hidden", "past", "outside" (left the window)
+
+
+@dataclass(frozen=True)
+class Forget:
+    """The journal lists a file that is neither on disk nor wanted any more."""
+
+    date: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ForgetHidden:
+    """The journal lists a moved-aside file that someone took out of quarantine by hand."""
+
+    date: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Quarantine:
+    date: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Unquarantine:
+    date: str
+    name: str
+
+
+Action = Download | Remove | Forget | ForgetHidden | Quarantine | Unquarantine
+
+
+@dataclass(frozen=True)
+class Plan:
+    actions: tuple[Action, ...]
+    unchanged: int
+    owned_in_use: int  # owned files of today and later, before this plan
+    warnings: tuple[str, ...] = ()
+    expected: Mapping[str, Mapping[str, RemoteFile]] = field(default_factory=dict)
+    hidden: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def of(self, kind: type) -> list[Action]:
+        return [a for a in self.actions if isinstance(a, kind)]
+
+    @property
+    def unexpected_removals(self) -> int:
+        return sum(1 for a in self.actions if isinstance(a, Remove) and a.reason == "gone")
+
+    @property
+    def is_mass_deletion(self) -> bool:
+        """More than half of what congsync owns would go: stop and ask (Syncthing's lesson)."""
+        gone = self.unexpected_removals
+        return gone >= MASS_DELETION_MINIMUM and gone * 2 > self.owned_in_use
+
+
+def desired_state(
+    remote: RemoteState, meeting_dates: Iterable[date], window: tuple[date, date]
+) -> Desired:
+    """What each local date folder should hold: dated media, recurring media, minus hidden."""
+    start, end = window
+    meetings = {d for d in meeting_dates if start <= d <= end}
+    dates = meetings | {d for d in remote.dated if start <= d <= end}
+    files: dict[str, dict[str, RemoteFile]] = {}
+    hidden: dict[str, frozenset[str]] = {}
+    warnings: list[str] = []
+    certain: set[str] = set()
+    for day in sorted(dates):
+        key = day.isoformat()
+        hidden_names = remote.hidden.get(day, frozenset())
+        dated = {n: f for n, f in remote.dated.get(day, {}).items() if n not in hidden_names}
+        recurring = (
+            {n: f for n, f in remote.recurring.items() if n not in hidden_names}
+            if day in meetings
+            else {}
+        )
+        chosen: dict[str, RemoteFile] = {}
+        taken: set[str] = set()
+        # Date-specific media first: a dated file beats a recurring one of the same name.
+        for group, label in ((dated, day.isoformat()), (recurring, _("recurring media"))):
+            assignment = assign_local_names(group)
+            for remote_name, reason in assignment.skipped:
+                warnings.append(
+                    _("Skipped “{name}” ({where}): {reason}").format(
+                        name=remote_name, where=label, reason=reason
+                    )
+                )
+            for remote_name, local_name in sorted(assignment.mapping.items()):
+                if collision_key(local_name) in taken:
+                    continue
+                taken.add(collision_key(local_name))
+                chosen[local_name] = group[remote_name]
+        if chosen:
+            files[key] = chosen
+        local_hidden = {safe_local_name(n) for n in hidden_names}
+        hidden[key] = frozenset(n for n in local_hidden if n)
+    # Every day of the window whose server state is fully known, including days that are no
+    # longer meeting days and have no folder: what congsync owns there may go.
+    if remote.media_complete and remote.hidden_complete:
+        day = start
+        while day <= end:
+            if day not in remote.incomplete_dates and (
+                day not in meetings or remote.recurring_complete
+            ):
+                certain.add(day.isoformat())
+            day += timedelta(days=1)
+    return Desired(
+        files=files, hidden=hidden, certain_dates=frozenset(certain), warnings=tuple(warnings)
+    )
+
+
+def _locally_changed(local: LocalFile, owned: OwnedFile) -> bool:
+    return local.size != owned.size or local.mtime_ns != owned.mtime_ns
+
+
+def plan_sync(
+    desired: Desired,
+    local: LocalState,
+    owned: Mapping[tuple[str, str], OwnedFile],
+    quarantined: Iterable[tuple[str, str]],
+    today: date,
+    window_end: date,
+) -> Plan:
+    """Decide every action of one member cycle. Never removes what it cannot prove is unwanted."""
+    today_key = today.isoformat()
+    end_key = window_end.isoformat()
+    actions: list[Action] = []
+    warnings: list[str] = list(desired.warnings)
+    unchanged = 0
+
+    def on_disk(day: str, name: str) -> LocalFile | None:
+        return local.files.get(day, {}).get(name)
+
+    # 1. Files congsync owns: keep identical, update, restore, or remove.
+    for (day, name), record in sorted(owned.items()):
+        present = on_disk(day, name)
+        if day < today_key:
+            actions.append(Remove(day, name, "past") if present else Forget(day, name))
+            continue
+        wanted = desired.files.get(day, {}).get(name)
+        if wanted is not None:
+            if present is None or _locally_changed(present, record):
+                actions.append(Download(day, name, wanted, "restore"))
+            elif wanted.version != record.version:
+                actions.append(Download(day, name, wanted, "update"))
+            else:
+                unchanged += 1
+            continue
+        if day > end_key:
+            actions.append(Remove(day, name, "outside") if present else Forget(day, name))
+        elif name in desired.hidden.get(day, frozenset()):
+            actions.append(Remove(day, name, "hidden") if present else Forget(day, name))
+        elif day not in desired.certain_dates:
+            unchanged += 1  # the listing was partial: keep what we have
+        else:
+            actions.append(Remove(day, name, "gone") if present else Forget(day, name))
+
+    # 2. Wanted files congsync does not own yet.
+    for day, wanted_files in sorted(desired.files.items()):
+        for name, remote in sorted(wanted_files.items()):
+            if (day, name) in owned:
+                continue
+            if on_disk(day, name) is not None:
+                warnings.append(
+                    _(
+                        "{date}/{name} already exists and was not put there by congsync; "
+                        "it is left alone and the server's copy is not downloaded."
+                    ).format(date=day, name=name)
+                )
+                continue
+            actions.append(Download(day, name, remote, "new"))
+
+    # 3. Files of the user's that the VO hid: move aside (never delete).
+    quarantined_set = set(quarantined)
+    for day, names in sorted(desired.hidden.items()):
+        for name in sorted(names):
+            if on_disk(day, name) is None or (day, name) in owned:
+                continue
+            if name in local.quarantine.get(day, frozenset()):
+                warnings.append(
+                    _(
+                        "{date}/{name} is hidden by the organizer, but a hidden copy is already "
+                        "kept aside; the file is left where it is."
+                    ).format(date=day, name=name)
+                )
+                continue
+            actions.append(Quarantine(day, name))
+
+    # 4. Moved-aside files whose marker is gone (or whose meeting is over) come back.
+    for day, name in sorted(quarantined_set):
+        if name not in local.quarantine.get(day, frozenset()):
+            actions.append(ForgetHidden(day, name))
+            continue
+        still_hidden = name in desired.hidden.get(day, frozenset())
+        if day >= today_key and (still_hidden or day not in desired.certain_dates):
+            continue
+        if on_disk(day, name) is not None:
+            warnings.append(
+                _(
+                    "{date}/{name} is no longer hidden, but a file of that name is back in the "
+                    "folder; the hidden copy stays in .congsync/hidden."
+                ).format(date=day, name=name)
+            )
+            continue
+        actions.append(Unquarantine(day, name))
+
+    owned_in_use = sum(1 for (day, _name) in owned if day >= today_key)
+    return Plan(
+        actions=tuple(actions),
+        unchanged=unchanged,
+        owned_in_use=owned_in_use,
+        warnings=tuple(warnings),
+        expected=desired.files,
+        hidden=desired.hidden,
+    )

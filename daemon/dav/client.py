@@ -1,0 +1,768 @@
+"""The only module that speaks WebDAV: listings, downloads, uploads, and every vendor quirk.
+
+Built on webdav4's client (its httpx client and its multistatus parser); requests that need
+headers or a Depth header go through the httpx client directly, because webdav4's helpers hide
+response headers and send PROPFIND without Depth (which servers treat as infinity).
+
+Above this module, a remote path is a tuple of decoded names relative to the congregation
+folder, e.g. ("Media", "2026-11-24", "talk.mp4"); nothing above it builds URLs or parses XML.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import errno
+import logging
+import os
+import random
+import socket
+import ssl
+import threading
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import quote, unquote, urlsplit
+
+import certifi
+import httpx
+from webdav4.client import Client as WebDAVClient
+from webdav4.multistatus import MultiStatusResponse
+
+from daemon.errors import (
+    AuthError,
+    Cancelled,
+    CongsyncError,
+    HostileResponse,
+    LocalDiskError,
+    NetworkError,
+    NotFound,
+    NotWebDAV,
+    RateLimited,
+    ServerError,
+    TLSError,
+)
+from daemon.i18n import _
+
+log = logging.getLogger(__name__)
+
+RemotePath = tuple[str, ...]
+T = TypeVar("T")
+
+CHUNK = 256 * 1024
+USER_AGENT = "congsync/0.1"
+PROPFIND_BODY = (
+    '<?xml version="1.0" encoding="utf-8"?>'
+    '<d:propfind xmlns:d="DAV:"><d:prop>'
+    "<d:resourcetype/><d:getcontentlength/><d:getetag/><d:getlastmodified/>"
+    "</d:prop></d:propfind>"
+)
+MAX_LISTING_BYTES = 32 * 1024 * 1024  # a congregation folder listing is a few KB; more is hostile
+MAX_RETRY_AFTER = 300.0
+
+
+@dataclass(frozen=True)
+class RemoteEntry:
+    """One file or collection as the server listed it (names decoded, ETag normalised)."""
+
+    path: RemotePath
+    is_dir: bool
+    size: int | None
+    etag: str | None  # normalised: no W/, no quotes, no -gzip suffix
+    modified: datetime | None
+    etag_raw: str | None = None  # as the server sent it, for If-Match / If-Range
+    modified_raw: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path[-1] if self.path else ""
+
+    @property
+    def version(self) -> str:
+        """What tells one version of this resource from another: ETag, else size + date."""
+        if self.etag:
+            return f"etag:{self.etag}"
+        stamp = self.modified.isoformat() if self.modified else "?"
+        return f"size:{self.size}:mtime:{stamp}"
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A Depth-1 listing: the collection itself and its direct children."""
+
+    collection: RemoteEntry
+    children: tuple[RemoteEntry, ...]
+    warnings: tuple[str, ...] = ()
+    server_date: datetime | None = None  # the response's Date header: the server's "now"
+
+    @property
+    def complete(self) -> bool:
+        """False when the server listed things we had to drop: never delete on such a listing."""
+        return not self.warnings
+
+
+def normalise_etag(value: str | None) -> str | None:
+    if not value:
+        return None
+    tag = value.strip()
+    if tag.startswith(("W/", "w/")):
+        tag = tag[2:]
+    tag = tag.strip('"')
+    # Apache with mod_deflate appends -gzip (or ;gzip) to the ETag of compressed responses
+    for suffix in ("-gzip", ";gzip", "-br"):
+        if tag.endswith(suffix):
+            tag = tag[: -len(suffix)]
+    return tag or None
+
+
+def parse_http_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        try:  # some servers send ISO 8601 in getlastmodified
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), capped."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return min(float(value), MAX_RETRY_AFTER)
+    when = parse_http_date(value)
+    if when is None:
+        return None
+    delta = when.timestamp() - (time.time() if now is None else now)
+    return min(max(delta, 0.0), MAX_RETRY_AFTER)
+
+
+def sleep_or_cancel(seconds: float, cancel: threading.Event | None) -> None:
+    if cancel is None:
+        time.sleep(seconds)
+    elif cancel.wait(seconds):
+        raise Cancelled(_("Stopped on request."))
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 4
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+
+    def delay(self, attempt: int, error: CongsyncError) -> float:
+        backoff = min(self.max_delay, self.base_delay * (2.0**attempt))
+        backoff = backoff / 2 + random.uniform(0, backoff / 2)  # noqa: S311 - jitter, not crypto
+        if isinstance(error, RateLimited) and error.retry_after is not None:
+            return max(backoff, error.retry_after)
+        return backoff
+
+
+def is_transient(error: CongsyncError) -> bool:
+    if isinstance(error, TLSError):
+        return False  # a certificate problem does not fix itself in a second
+    if isinstance(error, NetworkError | RateLimited):
+        return True
+    return isinstance(error, ServerError) and error.status in (500, 502, 503, 504, 507, 509)
+
+
+def with_retries(
+    action: Callable[[], T],
+    policy: RetryPolicy,
+    cancel: threading.Event | None = None,
+    what: str = "",
+) -> T:
+    """Run `action`, retrying transient failures with exponential backoff, jitter and Retry-After."""
+    for attempt in range(policy.attempts):
+        try:
+            return action()
+        except CongsyncError as error:
+            if not is_transient(error) or attempt == policy.attempts - 1:
+                raise
+            wait = policy.delay(attempt, error)
+            log.info("retrying %s in %.1f s after: %s", what, wait, error.message)
+            sleep_or_cancel(wait, cancel)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _ssl_context(ca_bundle: Path | None) -> ssl.SSLContext:
+    # Verification is never switched off; an extra CA is trusted in addition to the system's.
+    context = ssl.create_default_context()
+    # certifi (an httpx dependency) fills in on machines whose own root store is thin
+    context.load_verify_locations(cafile=certifi.where())
+    if ca_bundle is not None:
+        try:
+            context.load_verify_locations(cafile=str(ca_bundle))
+        except (OSError, ssl.SSLError) as exc:
+            raise TLSError(
+                _("The CA bundle {path} cannot be used: {reason}.").format(
+                    path=ca_bundle, reason=exc
+                )
+            ) from exc
+    return context
+
+
+def _describe_transport_error(exc: httpx.TransportError, host: str) -> CongsyncError:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return TLSError(
+                _(
+                    "The server {host} presented a certificate that cannot be trusted ({reason}). "
+                    "If it is a self-hosted server, give its CA with --ca-bundle."
+                ).format(host=host, reason=cause.verify_message or cause.reason)
+            )
+        if isinstance(cause, ssl.SSLError):
+            return TLSError(
+                _("The secure connection to {host} failed: {reason}.").format(
+                    host=host, reason=cause.reason or cause
+                )
+            )
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(exc, httpx.TimeoutException):
+        return NetworkError(_("The server {host} did not answer in time.").format(host=host))
+    if isinstance(exc, httpx.ConnectError):
+        return NetworkError(
+            _("The server {host} cannot be reached ({reason}).").format(host=host, reason=exc)
+        )
+    return NetworkError(
+        _("The connection to {host} was interrupted ({reason}).").format(host=host, reason=exc)
+    )
+
+
+def server_reachable(url: str, timeout: float = 3.0) -> bool:
+    """A cheap TCP connect to the server (no request, no credentials): is the network back?"""
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return False
+    try:
+        with socket.create_connection((parts.hostname, parts.port or 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+class DavClient:
+    """A connection to one congregation folder on one WebDAV server."""
+
+    def __init__(
+        self,
+        url: str,
+        folder: str,
+        username: str,
+        password: str,
+        *,
+        ca_bundle: Path | None = None,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        parts = urlsplit(url)
+        if parts.scheme != "https":
+            # config validates this too; the check here keeps the rule whoever calls us
+            raise NotWebDAV(_("congsync only talks to servers over https://."))
+        self.host = parts.netloc
+        base_path = parts.path.rstrip("/")
+        folder_segments = [s for s in folder.strip("/").split("/") if s]
+        if any(s in (".", "..") for s in folder_segments):
+            raise NotFound(_("The folder path must not contain “.” or “..”."), 404)
+        self._root_path = "/".join([base_path, *(quote(s, safe="") for s in folder_segments)])
+        # Decoded path prefix every href in a listing must live under.
+        self._root_decoded = unquote(self._root_path).rstrip("/")
+        self._origin = f"{parts.scheme}://{parts.netloc}"
+        self.retry = retry or RetryPolicy()
+        self._webdav = WebDAVClient(
+            self._origin,
+            auth=(username, password),
+            verify=_ssl_context(ca_bundle),
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)),
+            headers={"User-Agent": USER_AGENT},
+            follow_redirects=False,
+            retry=False,
+            limits=httpx.Limits(max_connections=16, max_keepalive_connections=8),
+        )
+        self.http: httpx.Client = self._webdav.http
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> DavClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- addressing -------------------------------------------------------------------------
+
+    def url_for(self, path: RemotePath, collection: bool = False) -> str:
+        for name in path:
+            if name in ("", ".", "..") or "/" in name:
+                raise HostileResponse(
+                    _("Refusing the unsafe remote name “{name}”.").format(name=name)
+                )
+        # quote() encodes # and ? too, which webdav4's own path handling cannot
+        suffix = "".join("/" + quote(name, safe="") for name in path)
+        return f"{self._origin}{self._root_path}{suffix}{'/' if collection else ''}"
+
+    def _relative(self, href: str) -> RemotePath | None:
+        """Decode an href to a path under the congregation folder; None if it points elsewhere."""
+        parts = urlsplit(href.strip())
+        other_origin = f"{parts.scheme}://{parts.netloc}".lower() != self._origin.lower()
+        if (parts.scheme or parts.netloc) and other_origin:
+            return None
+        decoded = unquote(parts.path)
+        if decoded.rstrip("/") == self._root_decoded:
+            return ()
+        prefix = self._root_decoded + "/"
+        if not decoded.startswith(prefix):
+            return None
+        rest = decoded[len(prefix) :].rstrip("/")
+        segments = tuple(rest.split("/"))
+        if any(s in ("", ".", "..") for s in segments):
+            return None
+        return segments
+
+    # -- requests ---------------------------------------------------------------------------
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        content: Any = None,
+        stream: bool = False,
+    ) -> httpx.Response:
+        request = self.http.build_request(method, url, headers=headers, content=content)
+        try:
+            return self.http.send(request, stream=stream)
+        except httpx.TransportError as exc:
+            raise _describe_transport_error(exc, self.host) from exc
+
+    def _check(self, response: httpx.Response, what: str, ok: tuple[int, ...]) -> None:
+        status = response.status_code
+        if status in ok:
+            return
+        if status == 401:
+            raise AuthError(
+                _(
+                    "The server {host} refused the username or password. Check them and run "
+                    "“congsync setup” again."
+                ).format(host=self.host)
+            )
+        if status == 404:
+            raise NotFound(_("{what} does not exist on the server.").format(what=what), status)
+        if status in (429, 503):
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            if status == 429:
+                message = _("The server {host} asks congsync to slow down (429).")
+            else:
+                message = _("The server {host} is temporarily unavailable (503).")
+            raise RateLimited(message.format(host=self.host), status, retry_after)
+        if status == 403:
+            raise ServerError(
+                _("The server refused access to {what} (403 Forbidden).").format(what=what), status
+            )
+        if status in (405, 501) or 300 <= status < 400:
+            raise NotWebDAV(
+                _(
+                    "The server at {host} does not accept WebDAV requests for {what} ({status}). "
+                    "Check the server address: it must be the WebDAV address."
+                ).format(host=self.host, what=what, status=status),
+                status,
+            )
+        if status == 507:
+            raise ServerError(_("The server has no space left (507)."), status)
+        raise ServerError(
+            _("The server answered {status} for {what}.").format(status=status, what=what), status
+        )
+
+    # -- listings ---------------------------------------------------------------------------
+
+    def list(self, path: RemotePath, cancel: threading.Event | None = None) -> Listing:
+        """Depth-1 listing of one collection (never Depth infinity, never without Depth)."""
+        return with_retries(lambda: self._propfind(path, 1), self.retry, cancel, "listing")
+
+    def stat(self, path: RemotePath, cancel: threading.Event | None = None) -> RemoteEntry:
+        """Depth-0 PROPFIND of one resource."""
+        listing = with_retries(lambda: self._propfind(path, 0), self.retry, cancel, "stat")
+        return listing.collection
+
+    def _propfind(self, path: RemotePath, depth: int) -> Listing:
+        what = "/".join(path) or _("the congregation folder")
+        url = self.url_for(path, collection=depth == 1)
+        response = self._send(
+            "PROPFIND",
+            url,
+            headers={"Depth": str(depth), "Content-Type": "application/xml; charset=utf-8"},
+            content=PROPFIND_BODY,
+            stream=True,
+        )
+        try:
+            if response.status_code == 200:
+                # An ordinary web page where a WebDAV listing should be.
+                raise NotWebDAV(
+                    _(
+                        "The address {host} answers like a web page, not a WebDAV server. Check the "
+                        "server address: it must be the WebDAV address (often ending in /dav/ or "
+                        "/remote.php/dav/files/USER/)."
+                    ).format(host=self.host),
+                    200,
+                )
+            self._check(response, what, (207,))
+            body = _read_limited(response, MAX_LISTING_BYTES, self.host)
+        finally:
+            response.close()
+        listing = self._parse_listing(path, body, depth)
+        return replace(listing, server_date=parse_http_date(response.headers.get("Date")))
+
+    def _parse_listing(self, path: RemotePath, body: bytes, depth: int) -> Listing:
+        try:
+            multistatus = MultiStatusResponse(body.decode("utf-8", errors="replace"))
+        except (ET.ParseError, AssertionError, ValueError) as exc:
+            raise HostileResponse(
+                _("The server sent a listing that is not valid WebDAV XML ({reason}).").format(
+                    reason=exc
+                )
+            ) from exc
+        collection: RemoteEntry | None = None
+        children: list[RemoteEntry] = []
+        warnings: list[str] = []
+        for response in multistatus.responses.values():
+            rel = self._relative(response.href)
+            if rel is None:
+                warnings.append(
+                    _("Ignored a listing entry that points outside the folder: {href}").format(
+                        href=response.href[:200]
+                    )
+                )
+                continue
+            entry = _entry_from(rel, response)
+            if entry is None:
+                continue  # a propstat without 200 (e.g. 404 for each property): nothing to use
+            if rel == path:
+                collection = entry
+            elif depth == 1 and rel[:-1] == path:
+                children.append(entry)
+            else:
+                warnings.append(
+                    _("Ignored a listing entry that is not a direct child: {href}").format(
+                        href=response.href[:200]
+                    )
+                )
+        if collection is None:
+            if depth == 0 and len(children) == 0 and not warnings:
+                raise HostileResponse(
+                    _("The server's answer did not describe the resource asked for.")
+                )
+            # Some servers omit the collection itself; synthesise it so callers need not care.
+            collection = RemoteEntry(path=path, is_dir=True, size=None, etag=None, modified=None)
+        children.sort(key=lambda e: e.path)
+        return Listing(collection=collection, children=tuple(children), warnings=tuple(warnings))
+
+    # -- downloads --------------------------------------------------------------------------
+
+    def download(
+        self,
+        entry: RemoteEntry,
+        partial: Path,
+        *,
+        cancel: threading.Event | None = None,
+        on_bytes: Callable[[int], None] | None = None,
+    ) -> httpx.Headers:
+        """Download `entry` into `partial`, resuming what is already there; returns the headers.
+
+        `partial` is only ever appended to or truncated; the caller renames it into place after
+        this returns, so nothing incomplete appears where presentation software looks.
+        """
+
+        def attempt() -> httpx.Headers:
+            return self._download_once(entry, partial, cancel, on_bytes)
+
+        return with_retries(attempt, self.retry, cancel, "/".join(entry.path))
+
+    def _download_once(
+        self,
+        entry: RemoteEntry,
+        partial: Path,
+        cancel: threading.Event | None,
+        on_bytes: Callable[[int], None] | None,
+    ) -> httpx.Headers:
+        what = "/".join(entry.path)
+        have = partial.stat().st_size if partial.exists() else 0
+        if entry.size is not None and have > entry.size:
+            have = 0  # longer than the file: not a prefix of this version
+        headers: dict[str, str] = {"Accept-Encoding": "identity"}
+        validator = (
+            entry.etag_raw if entry.etag_raw and not entry.etag_raw.startswith("W/") else None
+        )
+        validator = validator or entry.modified_raw
+        if have and validator:
+            headers["Range"] = f"bytes={have}-"
+            headers["If-Range"] = validator
+        elif have:
+            have = 0  # cannot prove the partial file is of this version: start over
+        response = self._send("GET", self.url_for(entry.path), headers=headers, stream=True)
+        try:
+            if response.status_code == 416 and have:
+                # Already complete (or the file shrank): restart from scratch next attempt.
+                partial.unlink(missing_ok=True)
+                raise ServerError(_("The download of {what} must restart.").format(what=what), 503)
+            self._check(response, what, (200, 206))
+            append = response.status_code == 206 and _range_start(response) == have
+            if response.status_code == 206 and not append:
+                partial.unlink(missing_ok=True)
+                raise ServerError(
+                    _("The server sent the wrong part of {what}; restarting.").format(what=what),
+                    503,
+                )
+            expected_total = _expected_total(response, have if append else 0)
+            received = have if append else 0
+            if on_bytes is not None and not append and have:
+                on_bytes(-have)  # progress already counted for the discarded partial file
+            try:
+                with open(partial, "ab" if append else "wb") as fh:
+                    for chunk in _iter_body(response, self.host):
+                        if cancel is not None and cancel.is_set():
+                            raise Cancelled(_("Stopped on request."))
+                        fh.write(chunk)
+                        received += len(chunk)
+                        if on_bytes is not None:
+                            on_bytes(len(chunk))
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            except OSError as exc:
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                    partial.unlink(missing_ok=True)  # give the space back; resuming cannot help
+                raise _local_error(exc, partial) from exc
+            if expected_total is not None and received != expected_total:
+                raise NetworkError(
+                    _("The download of {what} ended early ({got} of {total} bytes).").format(
+                        what=what, got=received, total=expected_total
+                    )
+                )
+            return response.headers
+        finally:
+            response.close()
+
+    def get_bytes(self, path: RemotePath, limit: int) -> bytes:
+        """A small file fetched whole (forcedPrefs.json); refuses anything over `limit` bytes."""
+
+        def attempt() -> bytes:
+            response = self._send("GET", self.url_for(path), stream=True)
+            try:
+                self._check(response, "/".join(path), (200,))
+                return _read_limited(response, limit, self.host)
+            finally:
+                response.close()
+
+        return with_retries(attempt, self.retry, None, "/".join(path))
+
+    # -- writes (organizer only; the caller enforces the role) -------------------------------
+
+    def mkcol(self, path: RemotePath) -> None:
+        response = self._send("MKCOL", self.url_for(path, collection=True))
+        response.close()
+        if response.status_code == 405:
+            return  # already exists
+        self._check(response, "/".join(path), (201, 200, 204))
+
+    def ensure_collections(self, path: RemotePath) -> None:
+        for depth in range(1, len(path) + 1):
+            self.mkcol(path[:depth])
+
+    def put_file(
+        self,
+        path: RemotePath,
+        source: Path,
+        *,
+        if_match: str | None = None,
+        if_none_match: bool = False,
+        cancel: threading.Event | None = None,
+        on_bytes: Callable[[int], None] | None = None,
+    ) -> httpx.Headers:
+        """Stream `source` to `path` in constant memory; returns the response headers.
+
+        Exactly the size `source` had when the upload started is sent: a file that grows
+        meanwhile is cut there, one that shrinks raises LocalDiskError (the caller compares
+        size and mtime afterwards to notice a file that changed while it was read).
+        """
+        headers = {"Content-Type": "application/octet-stream"}
+        if if_match:
+            headers["If-Match"] = if_match
+        if if_none_match:
+            headers["If-None-Match"] = "*"
+        try:
+            size = source.stat().st_size
+        except OSError as exc:
+            raise _local_error(exc, source) from exc
+        headers["Content-Length"] = str(size)
+
+        def body() -> Iterator[bytes]:
+            left = size
+            try:
+                with open(source, "rb") as fh:
+                    while left > 0:
+                        chunk = fh.read(min(CHUNK, left))
+                        if not chunk:
+                            raise LocalDiskError(
+                                _("{path} became shorter while it was being uploaded.").format(
+                                    path=source
+                                )
+                            )
+                        if cancel is not None and cancel.is_set():
+                            raise Cancelled(_("Stopped on request."))
+                        left -= len(chunk)
+                        if on_bytes is not None:
+                            on_bytes(len(chunk))
+                        yield chunk
+            except OSError as exc:
+                raise _local_error(exc, source) from exc
+
+        return self._put(path, headers, body())
+
+    def put_bytes(self, path: RemotePath, data: bytes) -> httpx.Headers:
+        """PUT a small file held in memory (a hidden-media marker, forcedPrefs.json)."""
+        headers = {"Content-Type": "application/octet-stream", "Content-Length": str(len(data))}
+        return self._put(path, headers, data)
+
+    def _put(self, path: RemotePath, headers: dict[str, str], content: Any) -> httpx.Headers:
+        response = self._send("PUT", self.url_for(path), headers=headers, content=content)
+        response.close()
+        if response.status_code == 412:
+            raise ServerError(
+                _("{what} changed on the server meanwhile.").format(what="/".join(path)), 412
+            )
+        self._check(response, "/".join(path), (200, 201, 204))
+        return response.headers
+
+    def move(
+        self,
+        source: RemotePath,
+        target: RemotePath,
+        *,
+        overwrite: bool = True,
+        if_target_etag: str | None = None,
+    ) -> None:
+        """MOVE `source` to `target`; ServerError with status 412 when a condition fails.
+
+        `overwrite=False` makes the server refuse (412) if `target` exists: the
+        "If-None-Match: *" of a staged upload. `if_target_etag` (a raw, strong ETag) makes it
+        refuse unless `target` is still that version; it is sent as a tagged WebDAV `If`
+        header, because a plain If-Match on a MOVE would be tested against the source.
+        """
+        headers = {"Destination": self.url_for(target), "Overwrite": "T" if overwrite else "F"}
+        if if_target_etag:
+            headers["If"] = f"<{self._path_for(target)}> ([{if_target_etag}])"
+        response = self._send("MOVE", self.url_for(source), headers=headers)
+        response.close()
+        if response.status_code == 412:
+            raise ServerError(
+                _("{what} changed on the server meanwhile.").format(what="/".join(target)), 412
+            )
+        self._check(response, "/".join(source), (201, 204))
+
+    def delete(
+        self, path: RemotePath, *, collection: bool = False, if_match: str | None = None
+    ) -> None:
+        """DELETE `path` (a missing one is fine); `if_match` (raw ETag) makes it conditional."""
+        headers = {"If-Match": if_match} if if_match else None
+        response = self._send("DELETE", self.url_for(path, collection=collection), headers=headers)
+        response.close()
+        if response.status_code == 404:
+            return
+        if response.status_code == 412:
+            raise ServerError(
+                _("{what} changed on the server meanwhile.").format(what="/".join(path)), 412
+            )
+        self._check(response, "/".join(path), (200, 204))
+
+    def _path_for(self, path: RemotePath) -> str:
+        """The absolute path (no origin) of `path`, as WebDAV's tagged `If` lists name it."""
+        return self.url_for(path)[len(self._origin) :]
+
+
+def is_strong_etag(raw: str | None) -> bool:
+    """Whether `raw` can be used in If-Match (strong comparison): quoted and not weak."""
+    return raw is not None and len(raw) >= 2 and raw.startswith('"') and raw.endswith('"')
+
+
+def _entry_from(path: RemotePath, response: Any) -> RemoteEntry | None:
+    props = response.properties
+    if response.status_code is not None and response.status_code >= 400:
+        return None
+    etag_raw = props.raw.get("etag") or None
+    modified_raw = props.raw.get("modified") or None
+    size: int | None = props.content_length if props.content_length is not None else None
+    if size is not None and size < 0:
+        size = None
+    return RemoteEntry(
+        path=path,
+        is_dir=props.collection is True,
+        size=size,
+        etag=normalise_etag(etag_raw),
+        modified=parse_http_date(modified_raw),
+        etag_raw=etag_raw.strip() if etag_raw else None,
+        modified_raw=modified_raw.strip() if modified_raw else None,
+    )
+
+
+def _read_limited(response: httpx.Response, limit: int, host: str) -> bytes:
+    chunks: list[bytes] = []
+    total = 0
+    for chunk in _iter_body(response, host):
+        total += len(chunk)
+        if total > limit:
+            raise HostileResponse(
+                _(
+                    "The server sent more than {limit} bytes where a small answer was expected."
+                ).format(limit=limit)
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _iter_body(response: httpx.Response, host: str) -> Iterator[bytes]:
+    try:
+        yield from response.iter_raw(CHUNK)
+    except httpx.TransportError as exc:
+        raise _describe_transport_error(exc, host) from exc
+
+
+def _range_start(response: httpx.Response) -> int | None:
+    value = response.headers.get("Content-Range", "")
+    # "bytes 100-199/200"
+    try:
+        unit, rest = value.split(" ", 1)
+        start = rest.split("-", 1)[0]
+        return int(start) if unit.lower() == "bytes" else None
+    except ValueError:
+        return None
+
+
+def _expected_total(response: httpx.Response, already: int) -> int | None:
+    length = response.headers.get("Content-Length")
+    if length is None or not length.isdigit():
+        return None
+    return already + int(length)
+
+
+def _local_error(exc: OSError, path: Path) -> LocalDiskError:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return LocalDiskError(
+            _(
+                "The disk holding {path} is full; free some space and congsync will continue."
+            ).format(path=path.parent)
+        )
+    return LocalDiskError(
+        _("congsync cannot write {path}: {reason}.").format(path=path, reason=exc.strerror or exc)
+    )

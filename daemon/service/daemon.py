@@ -1,0 +1,276 @@
+"""The always-on daemon: one instance lock, the status board, the scheduler and the control endpoint.
+
+Two ways to run it:
+  * headless (`congsync run`): `Daemon(...).run_forever()` blocks until SIGTERM/SIGINT,
+    `congsync stop` or `quit()`, then shuts down gracefully (within 5 s) and returns;
+  * under the tray: pystray owns the main thread, so the caller runs `start()` (everything
+    runs in background threads) and the tray talks to the daemon through `sync_now`, `pause`,
+    `resume`, `quit`, `subscribe` and `snapshot`. `quit()` (the tray's Quit, or `congsync
+    stop` from another terminal) stops the daemon in the background; its last snapshot is
+    "stopped", which closes the tray; the caller then calls `stop()`, which waits for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from types import FrameType
+from typing import Any
+
+from daemon.paths import Paths
+from daemon.service.control import ControlServer
+from daemon.service.instance import SingleInstance
+from daemon.service.scheduler import CycleRunner, SyncScheduler
+from daemon.service.status import Listener, State, StatusBoard, StatusSnapshot, read_status_file
+
+logger = logging.getLogger(__name__)
+
+# The signals that mean "please end" (SIGBREAK is Ctrl+Break on Windows, SIGHUP a closed terminal).
+_STOP_SIGNALS = tuple(
+    getattr(signal, name)
+    for name in ("SIGTERM", "SIGINT", "SIGHUP", "SIGBREAK")
+    if hasattr(signal, name)
+)
+
+
+class Daemon:
+    """congsync's background service for one configuration (profile)."""
+
+    def __init__(
+        self,
+        paths: Paths,
+        runner: CycleRunner,
+        *,
+        interval: float = 60.0,
+        role: str = "member",
+        media_dir: str | os.PathLike[str] | None = None,
+        organizer_dir: str | os.PathLike[str] | None = None,
+        on_quit: Callable[[], None] | None = None,
+        shutdown_timeout: float = 5.0,
+        scheduler_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._paths = paths
+        self._runner = runner
+        self._interval = interval
+        self._role = role
+        self._media_dir = os.fspath(media_dir) if media_dir is not None else None
+        self._organizer_dir = os.fspath(organizer_dir) if organizer_dir is not None else None
+        self._on_quit = on_quit
+        self._shutdown_timeout = shutdown_timeout
+        self._scheduler_options = dict(scheduler_options or {})
+
+        self._lock = threading.RLock()
+        self._quit = threading.Event()
+        self._quit_events: list[threading.Event] = [self._quit]
+        self._early_listeners: list[Listener] = []
+        self._instance: SingleInstance | None = None
+        self._board: StatusBoard | None = None
+        self._control: ControlServer | None = None
+        self._scheduler: SyncScheduler | None = None
+        self._started = False
+        self._stopped = False
+        self._done = threading.Event()  # set once a stop has finished
+        self._run_forever_active = False
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Take the instance lock and start everything in background threads.
+
+        Raises `instance.AlreadyRunning` when another daemon runs for this configuration.
+        """
+        with self._lock:
+            if self._started:
+                return
+            self._paths.ensure()
+            instance = SingleInstance(self._paths)
+            instance.acquire()
+            self._instance = instance
+            try:
+                self._start_parts()
+            except BaseException:
+                self._tear_down(timeout=self._shutdown_timeout)
+                raise
+            self._started = True
+            logger.info("congsync daemon started (process %d)", os.getpid())
+
+    def _start_parts(self) -> None:
+        previous = read_status_file(self._paths.status_file)
+        board = StatusBoard(
+            self._paths.status_file,
+            StatusSnapshot(
+                state=State.IDLE,
+                last_sync_at=previous.get("last_sync_at"),
+                last_result=previous.get("last_result"),
+                role=self._role,
+                media_dir=self._media_dir,
+                organizer_dir=self._organizer_dir,
+            ),
+        )
+        self._board = board
+        for listener in self._early_listeners:
+            board.subscribe(listener)
+        self._early_listeners.clear()
+        control = ControlServer(board, self, self._paths)
+        control.start()
+        self._control = control
+        scheduler = SyncScheduler(self._runner, board, self._interval, **self._scheduler_options)
+        self._scheduler = scheduler
+        scheduler.start()
+
+    def stop(self, timeout: float | None = None) -> None:
+        """End gracefully: cancel the cycle, mark the status stopped, close the endpoint, unlock.
+
+        Returns once stopped; a second caller waits for the first one's stop to complete.
+        """
+        timeout = self._shutdown_timeout if timeout is None else timeout
+        with self._lock:
+            if not self._started:
+                return
+            already = self._stopped
+            self._stopped = True
+        if already:
+            # Bounded: the tear-down itself waits at most `timeout` for the cycle.
+            self._done.wait(timeout + 5.0)
+            return
+        logger.info("congsync daemon stopping")
+        try:
+            self._tear_down(timeout)
+        finally:
+            self._done.set()
+        logger.info("congsync daemon stopped")
+
+    def _tear_down(self, timeout: float) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(timeout)
+        if self._board is not None:
+            self._board.close()
+        if self._control is not None:
+            self._control.stop()
+        if self._instance is not None:
+            self._instance.release()
+
+    def run_forever(self, stop_event: threading.Event | None = None) -> None:
+        """Start (if needed), run until asked to stop, then shut down gracefully and return.
+
+        Asked to stop means: `stop_event` set, `quit()` (e.g. `congsync stop`), or SIGTERM /
+        SIGINT when called on the main thread.
+        """
+        waiter = stop_event or self._quit
+        if stop_event is not None:
+            with self._lock:
+                self._quit_events.append(stop_event)
+        self.start()
+        with self._lock:
+            self._run_forever_active = True
+        restore = self._install_signal_handlers()
+        try:
+            # A timed wait, so that Ctrl+C is delivered promptly on Windows too.
+            while not waiter.is_set() and not self._quit.is_set():
+                waiter.wait(0.5)
+        finally:
+            restore()
+            self.stop()
+
+    def _install_signal_handlers(self) -> Callable[[], None]:
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+        previous: dict[int, Any] = {}
+
+        def on_signal(signum: int, _frame: FrameType | None) -> None:
+            logger.info("Received signal %d; stopping", signum)
+            self.quit()
+
+        for sig in _STOP_SIGNALS:
+            try:
+                previous[sig] = signal.signal(sig, on_signal)
+            except (OSError, ValueError) as exc:
+                logger.debug("Cannot handle signal %s: %s", sig, exc)
+
+        def restore() -> None:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+        return restore
+
+    def wait_for_quit(self, timeout: float | None = None) -> bool:
+        """Block until `quit()` is called (True) or `timeout` passes (False)."""
+        return self._quit.wait(timeout)
+
+    # -- the tray's and the control endpoint's protocol ---------------------------------------
+
+    def sync_now(self, accept_deletions: bool = False) -> int:
+        """Sync now (or right after the running cycle); see `SyncScheduler.sync_now`."""
+        return self._require_scheduler().sync_now(accept_deletions=accept_deletions)
+
+    def pause(self, until: datetime | None = None) -> None:
+        self._require_scheduler().pause(until)
+
+    def resume(self) -> None:
+        self._require_scheduler().resume()
+
+    def config_changed(self, runner: CycleRunner | None = None) -> None:
+        """New settings (and perhaps a new runner): restart the cycle with a full listing."""
+        if runner is not None:
+            self._runner = runner
+        self._require_scheduler().config_changed(runner)
+
+    def quit(self) -> None:
+        """Ask the daemon to end; returns at once.
+
+        Under `run_forever` that call does the stopping; otherwise (the tray model) the daemon
+        stops itself in a background thread, publishing the final "stopped" snapshot that
+        tells the tray to close. `on_quit` is called either way.
+        """
+        with self._lock:
+            if self._quit.is_set():
+                return
+            for event in self._quit_events:
+                event.set()
+            stop_here = self._started and not self._run_forever_active
+        if stop_here:
+            # Not a daemon thread: the process waits for the graceful stop before exiting.
+            threading.Thread(target=self.stop, name="congsync-stop").start()
+        if self._on_quit is not None:
+            self._on_quit()
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener` with every status snapshot (on the board's thread; keep it quick)."""
+        with self._lock:
+            if self._board is None:
+                self._early_listeners.append(listener)
+                return lambda: self.unsubscribe(listener)
+            return self._board.subscribe(listener)
+
+    def unsubscribe(self, listener: Listener) -> None:
+        with self._lock:
+            if listener in self._early_listeners:
+                self._early_listeners.remove(listener)
+            if self._board is not None:
+                self._board.unsubscribe(listener)
+
+    def snapshot(self) -> StatusSnapshot:
+        with self._lock:
+            if self._board is None:
+                return StatusSnapshot(
+                    state=State.STOPPED,
+                    role=self._role,
+                    media_dir=self._media_dir,
+                    organizer_dir=self._organizer_dir,
+                )
+            return self._board.snapshot()
+
+    @property
+    def board(self) -> StatusBoard | None:
+        """The live board (for the engine's extras such as meeting summaries)."""
+        return self._board
+
+    def _require_scheduler(self) -> SyncScheduler:
+        scheduler = self._scheduler
+        if scheduler is None:
+            raise RuntimeError("the daemon has not been started")
+        return scheduler

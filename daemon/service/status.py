@@ -1,0 +1,356 @@
+"""The daemon's state as others see it: states, progress, and the snapshot published to listeners."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from daemon.service.instance import is_same_process, process_start_token
+
+logger = logging.getLogger(__name__)
+
+
+class State(StrEnum):
+    IDLE = "idle"
+    SYNCING = "syncing"
+    PAUSED = "paused"
+    OFFLINE = "offline"
+    ERROR = "error"
+    ATTENTION = "attention"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True)
+class Progress:
+    files_done: int = 0
+    files_total: int = 0
+    bytes_done: int = 0
+    bytes_total: int = 0
+    current: str | None = None  # the file being transferred, for display
+
+
+@dataclass(frozen=True)
+class MeetingSummary:
+    date: str  # ISO date of the meeting
+    files_present: int
+    files_expected: int
+
+
+@dataclass(frozen=True)
+class StatusSnapshot:
+    """Everything the tray, the CLI and the control panel show; immutable, safe to pass between threads."""
+
+    state: State
+    message: str = ""  # a plain sentence for the user (what is wrong and what to do), may be empty
+    progress: Progress | None = None
+    last_sync_at: str | None = None  # ISO 8601 of the last successful cycle
+    last_result: dict[str, Any] | None = None  # SyncResult.to_json()
+    next_retry_at: str | None = None  # ISO 8601, when offline/error
+    paused_until: str | None = None  # ISO 8601, or None when paused until resumed
+    role: str = "member"
+    media_dir: str | None = None
+    organizer_dir: str | None = None
+    meetings: tuple[MeetingSummary, ...] = field(default_factory=tuple)
+    # attention because a sync would remove many files: confirming (accept deletions) helps
+    needs_confirmation: bool = False
+
+
+# --- the live board: one current snapshot, its listeners, and the status file -----------------
+
+Listener = Callable[[StatusSnapshot], None]
+
+STATUS_FILE_FORMAT = 1
+
+
+def now_iso() -> str:
+    """The current time as ISO 8601 with offset (UTC), the form every timestamp in status uses."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def snapshot_to_json(snapshot: StatusSnapshot) -> dict[str, Any]:
+    """The snapshot as plain JSON data (the shape of the status file and of `GET /v1/status`)."""
+    data = asdict(snapshot)
+    data["state"] = snapshot.state.value
+    return data
+
+
+def snapshot_from_json(data: dict[str, Any]) -> StatusSnapshot:
+    """Rebuild a snapshot from `snapshot_to_json` output, ignoring keys it does not know."""
+    progress = data.get("progress")
+    meetings = data.get("meetings") or ()
+    try:
+        state = State(data.get("state", State.STOPPED))
+    except ValueError:
+        state = State.STOPPED
+    return StatusSnapshot(
+        state=state,
+        message=str(data.get("message") or ""),
+        progress=Progress(**progress) if isinstance(progress, dict) else None,
+        last_sync_at=data.get("last_sync_at"),
+        last_result=data.get("last_result"),
+        next_retry_at=data.get("next_retry_at"),
+        paused_until=data.get("paused_until"),
+        role=str(data.get("role") or "member"),
+        media_dir=data.get("media_dir"),
+        organizer_dir=data.get("organizer_dir"),
+        meetings=tuple(MeetingSummary(**m) for m in meetings if isinstance(m, dict)),
+        needs_confirmation=bool(data.get("needs_confirmation", False)),
+    )
+
+
+def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    """Replace `path` with `data` so that readers see the old or the new file, never a torn one.
+
+    The temporary file is created user-only (0600) before anything is written to it, so
+    secrets in it are never readable by others, not even for a moment.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    payload = json.dumps(data, indent=2, sort_keys=True).encode("utf-8")
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(payload)
+            f.flush()
+            os.fsync(f.fileno())
+        _replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _replace(src: Path, dst: Path) -> None:
+    # Windows refuses to replace a file another process has open for a moment; try briefly.
+    for attempt in range(20):
+        try:
+            os.replace(src, dst)
+            return
+        except PermissionError:
+            if attempt == 19 or os.name != "nt":
+                raise
+            time.sleep(0.025)
+
+
+def read_status_file(path: Path) -> dict[str, Any]:
+    """The daemon's last published status; `state` is "stopped" when no daemon owns the file.
+
+    A missing or unreadable file, or one whose daemon process is gone (or whose pid now
+    belongs to another process), reads as stopped, keeping `last_sync_at` and `last_result`.
+    """
+    data: dict[str, Any]
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+        data = loaded if isinstance(loaded, dict) else {}
+    except (OSError, ValueError):
+        data = {}
+    base = snapshot_to_json(StatusSnapshot(state=State.STOPPED))
+    merged = {**base, **data}
+    pid = merged.get("pid")
+    alive = (
+        isinstance(pid, int)
+        and merged.get("state") != State.STOPPED.value
+        and is_same_process(pid, merged.get("start_token"))
+    )
+    if not alive:
+        merged.update(
+            state=State.STOPPED.value, message="", progress=None, next_retry_at=None, pid=None
+        )
+    merged["running"] = alive
+    return merged
+
+
+class StatusBoard:
+    """The one current snapshot of a daemon, published to listeners and to the status file.
+
+    Thread-safe. Every change bumps `version` (for long-polling clients), rewrites the status
+    file atomically and is handed to listeners in order on the board's own notifier thread, so
+    a listener may call back into the daemon without deadlocking it; listeners should be quick.
+    After `close` the board ignores further changes, so a late worker cannot overwrite "stopped".
+    """
+
+    def __init__(
+        self,
+        status_file: Path | None = None,
+        initial: StatusSnapshot | None = None,
+        *,
+        pid: int | None = None,
+        start_token: str | None = None,
+    ) -> None:
+        self._status_file = status_file
+        self._pid = os.getpid() if pid is None else pid
+        self._start_token = process_start_token(self._pid) if start_token is None else start_token
+        self._snapshot = initial or StatusSnapshot(state=State.IDLE)
+        self._version = 0
+        self._cycles_started = 0
+        self._cycles_finished = 0
+        self._closed = False
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)
+        self._listeners: list[Listener] = []
+        # (listener, snapshot) for one new subscriber, (None, snapshot) for all, None to finish.
+        self._queue: queue.SimpleQueue[tuple[Listener | None, StatusSnapshot] | None] = (
+            queue.SimpleQueue()
+        )
+        self._notifier: threading.Thread | None = None
+        self._write_locked()
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def snapshot(self) -> StatusSnapshot:
+        with self._lock:
+            return self._snapshot
+
+    @property
+    def version(self) -> int:
+        with self._lock:
+            return self._version
+
+    @property
+    def cycles_started(self) -> int:
+        with self._lock:
+            return self._cycles_started
+
+    @property
+    def cycles_finished(self) -> int:
+        with self._lock:
+            return self._cycles_finished
+
+    def document(self) -> dict[str, Any]:
+        """The snapshot plus bookkeeping: exactly what the status file and the API carry."""
+        with self._lock:
+            return self._document_locked()
+
+    def wait_for_change(self, since: int, timeout: float) -> dict[str, Any]:
+        """Block until `version` exceeds `since` (or the board closes, or `timeout` passes)."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._version > since or self._closed, timeout)
+            return self._document_locked()
+
+    # -- changing -----------------------------------------------------------------------------
+
+    def update(self, **changes: Any) -> StatusSnapshot:
+        """Change some fields of the snapshot (same names as `StatusSnapshot`), keep the rest."""
+        with self._lock:
+            return self._publish_locked(replace(self._snapshot, **changes))
+
+    def transition(self, state: State, message: str = "", **changes: Any) -> StatusSnapshot:
+        """Enter `state`; progress is dropped unless given, and the message replaced."""
+        changes.setdefault("progress", None)
+        return self.update(state=state, message=message, **changes)
+
+    def cycle_started(self, **changes: Any) -> StatusSnapshot:
+        """A sync cycle begins: state syncing, counted so clients can wait for "their" cycle."""
+        with self._lock:
+            self._cycles_started += 1
+            changes.setdefault("progress", Progress())
+            changes.setdefault("message", "")
+            return self._publish_locked(replace(self._snapshot, state=State.SYNCING, **changes))
+
+    def cycle_finished(self, state: State, message: str = "", **changes: Any) -> StatusSnapshot:
+        """A sync cycle ended (whatever the outcome) and left the daemon in `state`."""
+        with self._lock:
+            self._cycles_finished += 1
+            changes.setdefault("progress", None)
+            changes.setdefault("needs_confirmation", False)
+            new = replace(self._snapshot, state=state, message=message, **changes)
+            return self._publish_locked(new)
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener` with every new snapshot (starting with the current one).
+
+        Returns a function that unsubscribes it.
+        """
+        with self._lock:
+            self._listeners.append(listener)
+            if self._notifier is None:
+                self._notifier = threading.Thread(
+                    target=self._notify_loop, name="congsync-status", daemon=True
+                )
+                self._notifier.start()
+            # Through the queue, so the listener sees the current state before any later change.
+            self._queue.put((listener, self._snapshot))
+        return lambda: self.unsubscribe(listener)
+
+    def unsubscribe(self, listener: Listener) -> None:
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+    def close(self, final: StatusSnapshot | None = None) -> None:
+        """Publish a last snapshot (by default: stopped) and ignore every later change."""
+        with self._lock:
+            if self._closed:
+                return
+            if final is None:
+                final = replace(
+                    self._snapshot,
+                    state=State.STOPPED,
+                    message="",
+                    progress=None,
+                    next_retry_at=None,
+                    paused_until=None,
+                )
+            self._publish_locked(final)
+            self._closed = True
+            self._changed.notify_all()
+        self._queue.put(None)
+
+    # -- inside -------------------------------------------------------------------------------
+
+    def _publish_locked(self, new: StatusSnapshot) -> StatusSnapshot:
+        if self._closed:
+            return self._snapshot
+        self._snapshot = new
+        self._version += 1
+        self._write_locked()
+        self._changed.notify_all()
+        if self._listeners:
+            self._queue.put((None, new))
+        return new
+
+    def _document_locked(self) -> dict[str, Any]:
+        data = snapshot_to_json(self._snapshot)
+        data.update(
+            format=STATUS_FILE_FORMAT,
+            version=self._version,
+            cycles_started=self._cycles_started,
+            cycles_finished=self._cycles_finished,
+            pid=self._pid,
+            start_token=self._start_token,
+            updated_at=now_iso(),
+        )
+        return data
+
+    def _write_locked(self) -> None:
+        if self._status_file is None:
+            return
+        try:
+            write_json_atomic(self._status_file, self._document_locked())
+        except OSError as exc:
+            # The live state still reaches listeners and the API; only the file is behind.
+            logger.warning("Could not write the status file %s: %s", self._status_file, exc)
+
+    def _notify_loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            only, snapshot = item
+            with self._lock:
+                listeners = list(self._listeners) if only is None else [only]
+            for listener in listeners:
+                try:
+                    listener(snapshot)
+                except Exception:
+                    logger.exception("A status listener failed")

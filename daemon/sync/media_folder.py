@@ -1,0 +1,253 @@
+"""The local media folder: scanning it, and every move congsync makes in it (install, trash, hide).
+
+Layout: `<media_dir>/YYYY-MM-DD/<file>` for presentation software, and `<media_dir>/.congsync/`
+for congsync's own: `tmp/` (downloads in progress, same file system so a rename is atomic),
+`hidden/<date>/` (the user's files the VO hid), `trash/<stamp>/<date>/` (kept a week), and
+`manifest.json`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import re
+import shutil
+import time
+from collections.abc import Mapping, Sequence, Set
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from daemon.core.member_plan import LocalFile, LocalState, RemoteFile
+from daemon.errors import LocalDiskError
+from daemon.i18n import _
+from daemon.service.status import write_json_atomic
+
+DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+INTERNAL = ".congsync"
+TRASH_DAYS = 7
+
+
+def disk_error(exc: OSError, path: Path) -> LocalDiskError:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return LocalDiskError(
+            _(
+                "The disk holding {path} is full; free some space and congsync will continue."
+            ).format(path=path)
+        )
+    return LocalDiskError(
+        _("congsync cannot use {path}: {reason}.").format(path=path, reason=exc.strerror or exc)
+    )
+
+
+def _is_date_dir(name: str) -> bool:
+    if not DATE_DIR.match(name):
+        return False
+    try:
+        date.fromisoformat(name)
+    except ValueError:
+        return False
+    return True
+
+
+class MediaFolder:
+    """All file-system effects on the media folder go through here."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.internal = root / INTERNAL
+        self.tmp = self.internal / "tmp"
+        self.hidden = self.internal / "hidden"
+        self.trash_dir = self.internal / "trash"
+        self.manifest = self.internal / "manifest.json"
+
+    def prepare(self) -> None:
+        try:
+            for d in (self.root, self.tmp, self.hidden, self.trash_dir):
+                d.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise disk_error(exc, self.root) from exc
+
+    def _inside(self, *parts: str) -> Path:
+        """Join names under the root, refusing anything that would step outside it."""
+        for part in parts:
+            if part in ("", ".", "..") or "/" in part or "\\" in part or "\x00" in part:
+                raise LocalDiskError(_("Refusing the unsafe name “{name}”.").format(name=part))
+        return self.root.joinpath(*parts)
+
+    def file_path(self, day: str, name: str) -> Path:
+        return self._inside(day, name)
+
+    # -- scanning ---------------------------------------------------------------------------
+
+    def scan(self) -> LocalState:
+        files: dict[str, dict[str, LocalFile]] = {}
+        quarantine: dict[str, frozenset[str]] = {}
+        try:
+            entries = list(os.scandir(self.root)) if self.root.exists() else []
+        except OSError as exc:
+            raise disk_error(exc, self.root) from exc
+        for entry in entries:
+            if not entry.is_dir(follow_symlinks=False) or not _is_date_dir(entry.name):
+                continue
+            files[entry.name] = self._scan_dir(Path(entry.path))
+        if self.hidden.exists():
+            for entry in os.scandir(self.hidden):
+                if entry.is_dir(follow_symlinks=False) and _is_date_dir(entry.name):
+                    quarantine[entry.name] = frozenset(self._scan_dir(Path(entry.path)))
+        return LocalState(files=files, quarantine=quarantine)
+
+    @staticmethod
+    def _scan_dir(directory: Path) -> dict[str, LocalFile]:
+        found: dict[str, LocalFile] = {}
+        try:
+            with os.scandir(directory) as it:
+                for entry in it:
+                    if entry.is_dir(follow_symlinks=False):
+                        continue  # presentation software reads only files directly inside
+                    st = entry.stat(follow_symlinks=False)
+                    found[entry.name] = LocalFile(size=st.st_size, mtime_ns=st.st_mtime_ns)
+        except OSError as exc:
+            raise disk_error(exc, directory) from exc
+        return found
+
+    # -- downloads --------------------------------------------------------------------------
+
+    def partial_path(self, day: str, name: str, version: str) -> Path:
+        # One temp file per (place, version): a resumed download never mixes two versions.
+        digest = hashlib.sha256(f"{day}/{name}\0{version}".encode()).hexdigest()[:32]
+        return self.tmp / f"{digest}.part"
+
+    def install(self, partial: Path, day: str, name: str) -> LocalFile:
+        """Rename a complete, flushed download into its date folder (atomic on one file system)."""
+        target = self.file_path(day, name)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(partial, target)
+            st = target.stat()
+        except OSError as exc:
+            raise disk_error(exc, target) from exc
+        return LocalFile(size=st.st_size, mtime_ns=st.st_mtime_ns)
+
+    def purge_partials(self, keep: set[Path], older_than: float = 86400.0) -> None:
+        """Forget abandoned partial downloads (a version that no longer exists)."""
+        purge_older_than(self.tmp, older_than, keep)
+
+    # -- removals and hiding ----------------------------------------------------------------
+
+    def trash(self, day: str, name: str, now: datetime | None = None) -> None:
+        """Move a file congsync removes into the trash, kept TRASH_DAYS days: nothing is lost."""
+        source = self.file_path(day, name)
+        if move_to_trash(source, self.trash_dir, (day, name), now or datetime.now(UTC)):
+            self._remove_dir_if_empty(source.parent)
+
+    def purge_trash(self, days: int = TRASH_DAYS) -> None:
+        purge_older_than(self.trash_dir, days * 86400.0)
+
+    def quarantine(self, day: str, name: str) -> None:
+        source = self.file_path(day, name)
+        target = self.hidden / day / name
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.exists():
+                raise LocalDiskError(
+                    _("{path} already exists; the hidden file is left in place.").format(
+                        path=target
+                    )
+                )
+            os.replace(source, target)
+        except OSError as exc:
+            raise disk_error(exc, source) from exc
+
+    def unquarantine(self, day: str, name: str) -> None:
+        source = self.hidden / day / name
+        target = self.file_path(day, name)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.exists():
+                raise LocalDiskError(
+                    _("{path} already exists; the hidden copy stays aside.").format(path=target)
+                )
+            os.replace(source, target)
+        except OSError as exc:
+            raise disk_error(exc, source) from exc
+        self._remove_dir_if_empty(source.parent)
+
+    def remove_empty_date_dirs(self, before: str) -> None:
+        """Past date folders that congsync emptied go away; anything with user files stays."""
+        if not self.root.exists():
+            return
+        for entry in os.scandir(self.root):
+            if (
+                entry.is_dir(follow_symlinks=False)
+                and _is_date_dir(entry.name)
+                and entry.name < before
+            ):
+                self._remove_dir_if_empty(Path(entry.path))
+
+    @staticmethod
+    def _remove_dir_if_empty(directory: Path) -> None:
+        with contextlib.suppress(OSError):  # not empty, or already gone: both fine
+            directory.rmdir()
+
+    # -- manifest ---------------------------------------------------------------------------
+
+    def write_manifest(
+        self,
+        expected: Mapping[str, Mapping[str, RemoteFile]],
+        hidden: Mapping[str, frozenset[str]],
+        present: LocalState,
+        generated_at: str,
+    ) -> None:
+        """Per date: the congregation's files (and whether they are here) and the hidden names."""
+        dates = sorted(set(expected) | {d for d, n in hidden.items() if n})
+        data = {
+            "format": 1,
+            "generated_at": generated_at,
+            "dates": {
+                day: {
+                    "files": sorted(expected.get(day, {})),
+                    "missing": sorted(
+                        n for n in expected.get(day, {}) if n not in present.files.get(day, {})
+                    ),
+                    "hidden": sorted(hidden.get(day, frozenset())),
+                }
+                for day in dates
+            },
+        }
+        try:
+            write_json_atomic(self.manifest, data)
+        except OSError as exc:
+            raise disk_error(exc, self.manifest) from exc
+
+
+def move_to_trash(source: Path, trash_dir: Path, parts: Sequence[str], when: datetime) -> bool:
+    """Move `source` to `trash_dir/<stamp>/<parts…>`; False when it was already gone."""
+    target = trash_dir.joinpath(when.strftime("%Y%m%dT%H%M%S"), *parts)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise disk_error(exc, source) from exc
+    return True
+
+
+def purge_older_than(directory: Path, max_age: float, keep: Set[Path] = frozenset()) -> None:
+    """Remove the entries (files or whole trees) of `directory` not touched for `max_age` s."""
+    if not directory.is_dir():
+        return
+    cutoff = time.time() - max_age
+    for entry in os.scandir(directory):
+        path = Path(entry.path)
+        if path in keep:
+            continue
+        # Best effort: a locked entry is removed at a later cycle.
+        with contextlib.suppress(OSError):
+            if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()

@@ -1,0 +1,235 @@
+"""The organizer folder on disk: scanning it, telling finished files from busy ones, and every change congsync makes in it.
+
+congsync's own corner is `.congsync-tmp/` (downloads in progress, on the same file system so a
+rename into place is atomic) and `.congsync-trash/<stamp>/<rel>` (files congsync removed
+because a co-organizer deleted them on the server, kept TRASH_DAYS days). Both start with a
+dot, so scans and the watcher ignore them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from pathlib import Path
+
+from daemon.core.layout import HIDDEN, RECURRING
+from daemon.core.member_plan import LocalFile
+from daemon.core.organizer_plan import conflict_name, is_ignored, parse_iso_day, split_rel
+from daemon.errors import Cancelled, FolderMissing, LocalDiskError
+from daemon.i18n import _
+from daemon.sync.media_folder import disk_error, move_to_trash, purge_older_than
+
+TMP = ".congsync-tmp"
+TRASH = ".congsync-trash"
+TRASH_DAYS = 7
+PARTIAL_MAX_AGE = 7 * 86400.0
+
+
+def _file_state(st: os.stat_result) -> LocalFile:
+    return LocalFile(size=st.st_size, mtime_ns=st.st_mtime_ns)
+
+
+def is_readable(path: Path) -> bool:
+    """Whether the file can be opened for reading: Windows refuses while a copy is writing it."""
+    try:
+        with open(path, "rb"):
+            return True
+    except OSError:
+        return False
+
+
+class OrganizerFolder:
+    """All file-system effects on the organizer folder go through here."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.tmp = root / TMP
+        self.trash_dir = root / TRASH
+
+    def prepare(self, *, has_history: bool) -> None:
+        """Create the folder's skeleton; refuse if a folder that held synced files vanished.
+
+        A missing organizer folder after files were synced is an unplugged drive or an
+        unmounted share, not a wish to delete everything on the server.
+        """
+        if not self.root.is_dir() and has_history:
+            raise FolderMissing(
+                _(
+                    "The organizer folder {path} is missing (an unplugged drive or a "
+                    "disconnected network share?). congsync changes nothing on the server "
+                    "until it is back."
+                ).format(path=self.root)
+            )
+        try:
+            for d in (self.root, self.root / RECURRING, self.root / HIDDEN, self.tmp):
+                d.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise disk_error(exc, self.root) from exc
+
+    def path(self, rel: str) -> Path:
+        """The local path of a rel, refusing anything that would step outside the folder."""
+        parts = rel.split("/")
+        for part in parts:
+            if part in ("", ".", "..") or "\\" in part or "\x00" in part:
+                raise LocalDiskError(_("Refusing the unsafe name “{name}”.").format(name=part))
+        return self.root.joinpath(*parts)
+
+    def stat(self, rel: str) -> LocalFile | None:
+        try:
+            st = os.stat(self.path(rel), follow_symlinks=False)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise disk_error(exc, self.path(rel)) from exc
+        return _file_state(st) if stat.S_ISREG(st.st_mode) else None
+
+    def readable(self, rel: str) -> bool:
+        return is_readable(self.path(rel))
+
+    # -- scanning ---------------------------------------------------------------------------
+
+    def scan(self, today: date) -> dict[str, LocalFile]:
+        """Every file in the synced folders (meeting dates from today on, Recurring, Hidden)."""
+        found: dict[str, LocalFile] = {}
+        for name in self._subdirs(self.root):
+            day = parse_iso_day(name)
+            if name == RECURRING or (day is not None and day >= today):
+                self._scan_files(name, found)
+        for name in self._subdirs(self.root / HIDDEN):
+            day = parse_iso_day(name)
+            if day is not None and day >= today:
+                self._scan_files(f"{HIDDEN}/{name}", found)
+        return found
+
+    def _subdirs(self, directory: Path) -> list[str]:
+        try:
+            with os.scandir(directory) as it:
+                return sorted(e.name for e in it if e.is_dir(follow_symlinks=False))
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise disk_error(exc, directory) from exc
+
+    def _scan_files(self, rel_dir: str, found: dict[str, LocalFile]) -> None:
+        directory = self.path(rel_dir)
+        try:
+            with os.scandir(directory) as it:
+                for entry in it:
+                    # Only regular files directly inside: presentation software reads no deeper,
+                    # and a symlink could point anywhere.
+                    if is_ignored(entry.name) or not entry.is_file(follow_symlinks=False):
+                        continue
+                    try:
+                        st = entry.stat(follow_symlinks=False)
+                    except FileNotFoundError:
+                        continue  # removed between listing and stat
+                    found[f"{rel_dir}/{entry.name}"] = _file_state(st)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise disk_error(exc, directory) from exc
+
+    def settle(
+        self,
+        seen: Mapping[str, LocalFile],
+        seen_at: float,
+        settle_seconds: float,
+        cancel: threading.Event,
+    ) -> tuple[dict[str, LocalFile], set[str]]:
+        """Split files into finished and busy: size and mtime unchanged `settle_seconds` apart.
+
+        A copy from a USB stick or a download keeps writing (size or mtime move); on Windows
+        it also keeps the file locked, which the open test catches. `seen_at` is the monotonic
+        time of the scan that produced `seen`.
+        """
+        wait = seen_at + settle_seconds - time.monotonic()
+        if seen and wait > 0 and cancel.wait(wait):
+            raise Cancelled(_("Stopped on request."))
+        stable: dict[str, LocalFile] = {}
+        busy: set[str] = set()
+        for rel, before in seen.items():
+            now = self.stat(rel)
+            if now is None:
+                continue  # gone meanwhile: the next scan sees that
+            if now == before and is_readable(self.path(rel)):
+                stable[rel] = now
+            else:
+                busy.add(rel)
+        return stable, busy
+
+    # -- changes ----------------------------------------------------------------------------
+
+    def partial_path(self, rel: str, version: str) -> Path:
+        # One temp file per (place, version): a resumed download never mixes two versions.
+        digest = hashlib.sha256(f"{rel}\0{version}".encode()).hexdigest()[:32]
+        return self.tmp / f"{digest}.part"
+
+    def install(self, partial: Path, rel: str) -> LocalFile:
+        """Rename a complete, flushed download into place (atomic on one file system)."""
+        target = self.path(rel)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(partial, target)
+            return _file_state(target.stat())
+        except OSError as exc:
+            raise disk_error(exc, target) from exc
+
+    def set_aside(self, rel: str, when: datetime) -> str:
+        """Rename a local file to its conflict-copy name beside it; returns the new rel."""
+        where = split_rel(rel)
+        assert where is not None
+        source = self.path(rel)
+        for attempt in range(1, 100):
+            candidate = source.with_name(conflict_name(where[1], when, attempt))
+            if candidate.exists():
+                continue
+            try:
+                os.rename(source, candidate)
+            except OSError as exc:
+                raise disk_error(exc, source) from exc
+            return f"{rel.rsplit('/', 1)[0]}/{candidate.name}"
+        raise LocalDiskError(
+            _("No free name for a conflict copy of {path}.").format(path=source)
+        )  # pragma: no cover - a hundred conflict copies in one second
+
+    def move(self, rel: str, new_rel: str) -> None:
+        source, target = self.path(rel), self.path(new_rel)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.exists():
+                raise LocalDiskError(
+                    _("{path} already exists; the file stays where it is.").format(path=target)
+                )
+            os.rename(source, target)
+        except OSError as exc:
+            raise disk_error(exc, source) from exc
+
+    def trash(self, rel: str, when: datetime) -> None:
+        """Move a file into the trash (kept TRASH_DAYS days) instead of deleting it."""
+        move_to_trash(self.path(rel), self.trash_dir, rel.split("/"), when)
+
+    def purge(self, keep: Iterable[Path] = ()) -> None:
+        """Empty the trash of entries older than a week and drop abandoned partial downloads."""
+        purge_older_than(self.trash_dir, TRASH_DAYS * 86400.0)
+        purge_older_than(self.tmp, PARTIAL_MAX_AGE, set(keep))
+
+
+def same_content(a: Path, b: Path) -> bool:
+    """Byte-for-byte comparison in constant memory."""
+    try:
+        if a.stat().st_size != b.stat().st_size:
+            return False
+        with open(a, "rb") as fa, open(b, "rb") as fb:
+            while True:
+                chunk_a = fa.read(1024 * 1024)
+                if chunk_a != fb.read(1024 * 1024):
+                    return False
+                if not chunk_a:
+                    return True
+    except OSError as exc:
+        raise disk_error(exc, a) from exc

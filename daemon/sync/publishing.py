@@ -1,0 +1,404 @@
+"""What the organizer's commands do on the server: list, add and remove media, hide and un-hide it, push settings.
+
+Reading is open to every role; every change calls engine.require_organizer before any request
+is sent. Files are published through uploads.Stager (temporary name, then MOVE into place).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from daemon.config import Config, Profile
+from daemon.core.layout import (
+    HIDDEN,
+    MAX_PREFS_BYTES,
+    MEDIA,
+    PREFS_FILE,
+    RECURRING,
+    SETTING_KEYS,
+    dump_forced_prefs,
+    format_date_folder,
+    parse_date_folder,
+    parse_forced_prefs,
+    validate_setting,
+)
+from daemon.core.member_plan import LocalFile
+from daemon.core.names import collision_key, safe_local_name
+from daemon.credentials import get_password
+from daemon.dav.client import DavClient, RemoteEntry, RemotePath
+from daemon.errors import ConfigError, LocalDiskError, NotFound
+from daemon.i18n import _
+from daemon.sync.engine import open_dav, require_organizer
+from daemon.sync.uploads import Expected, RemoteChanged, Stager
+
+PUSH_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class ListedFile:
+    name: str
+    size: int | None
+    hidden: bool = False
+
+
+@dataclass(frozen=True)
+class MeetingMedia:
+    """One meeting date as the server has it: its files and the names hidden there."""
+
+    day: date
+    files: tuple[ListedFile, ...]
+    hidden: tuple[str, ...]
+
+
+def parse_day(text: str) -> date:
+    """A meeting date as typed on the command line (YYYY-MM-DD, or a date-folder spelling)."""
+    day = parse_date_folder(text)
+    if day is None:
+        raise ConfigError(
+            _("“{text}” is not a date; write it as YYYY-MM-DD, e.g. 2026-11-24.").format(text=text)
+        )
+    return day
+
+
+class Publisher:
+    """The organizer's commands against one congregation folder."""
+
+    def __init__(
+        self,
+        config: Config,
+        dav: DavClient,
+        *,
+        today: date | None = None,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        self.config = config
+        self.dav = dav
+        self.today = today or date.today()
+        self.cancel = cancel
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def _children(self, path: RemotePath) -> list[RemoteEntry]:
+        try:
+            return list(self.dav.list(path, self.cancel).children)
+        except NotFound:
+            return []
+
+    def _date_folders(self, top: str, day: date | None = None) -> dict[date, list[RemotePath]]:
+        found: dict[date, list[RemotePath]] = {}
+        for entry in self._children((top,)):
+            parsed = parse_date_folder(entry.name) if entry.is_dir else None
+            if parsed is not None and (parsed == day if day else parsed >= self.today):
+                found.setdefault(parsed, []).append(entry.path)
+        return {d: sorted(paths) for d, paths in found.items()}
+
+    def _files(self, folders: Sequence[RemotePath]) -> dict[str, RemoteEntry]:
+        files: dict[str, RemoteEntry] = {}
+        for folder in folders:
+            for entry in self._children(folder):
+                if not entry.is_dir:
+                    files.setdefault(entry.name, entry)
+        return files
+
+    def media(self, day: date | None = None) -> list[MeetingMedia]:
+        """The media of one meeting, or of every meeting from today on."""
+        dated = self._date_folders(MEDIA, day)
+        hidden_folders = self._date_folders(HIDDEN, day)
+        result = []
+        for each in sorted(set(dated) | set(hidden_folders) | ({day} if day else set())):
+            hidden = set(self._files(hidden_folders.get(each, [])))
+            hidden_keys = {collision_key(safe_local_name(n) or n) for n in hidden}
+            files = tuple(
+                ListedFile(name, entry.size, collision_key(name) in hidden_keys)
+                for name, entry in sorted(self._files(dated.get(each, [])).items())
+            )
+            result.append(MeetingMedia(each, files, tuple(sorted(hidden))))
+        return result
+
+    def recurring(self) -> list[ListedFile]:
+        return [
+            ListedFile(name, entry.size)
+            for name, entry in sorted(self._files([(MEDIA, RECURRING)]).items())
+        ]
+
+    # -- publishing -----------------------------------------------------------------------------
+
+    def _stager(self) -> Stager:
+        return Stager(self.dav, cancel=self.cancel)
+
+    def _date_format(self) -> str | None:
+        try:
+            data = self.dav.get_bytes((PREFS_FILE,), MAX_PREFS_BYTES)
+        except NotFound:
+            return None
+        try:
+            settings, _warnings = parse_forced_prefs(data)
+        except ValueError:
+            return None
+        return settings.output_folder_date_format
+
+    def _folder_for(self, day: date, top: str) -> RemotePath:
+        """The server folder for `day`: an existing one in any spelling, else a new one."""
+        existing = self._date_folders(top, day).get(day)
+        if existing:
+            return existing[0]
+        return (top, format_date_folder(day, self._date_format()))
+
+    def _check_future(self, day: date) -> None:
+        if day < self.today:
+            raise ConfigError(
+                _(
+                    "The meeting of {date} is over; members no longer sync it. Choose today or a "
+                    "later date."
+                ).format(date=day.isoformat())
+            )
+
+    def add_media(
+        self,
+        day: date,
+        files: Sequence[Path],
+        *,
+        replace: bool = False,
+        on_bytes: Callable[[int], None] | None = None,
+    ) -> list[str]:
+        """Publish files for the meeting on `day`; returns one sentence per file."""
+        require_organizer(self.config)
+        self._check_future(day)
+        return self._add(self._folder_for(day, MEDIA), files, replace, on_bytes)
+
+    def add_recurring(
+        self,
+        files: Sequence[Path],
+        *,
+        replace: bool = False,
+        on_bytes: Callable[[int], None] | None = None,
+    ) -> list[str]:
+        require_organizer(self.config)
+        return self._add((MEDIA, RECURRING), files, replace, on_bytes)
+
+    def _add(
+        self,
+        folder: RemotePath,
+        files: Sequence[Path],
+        replace: bool,
+        on_bytes: Callable[[int], None] | None,
+    ) -> list[str]:
+        sources = [(source, _local_state(source)) for source in files]  # all readable, or none
+        existing = {collision_key(e.name): e for e in self._files([folder]).values()}
+        stager = self._stager()
+        messages = []
+        for source, local in sources:
+            name = safe_local_name(source.name)
+            if name is None:
+                raise LocalDiskError(
+                    _("“{name}” cannot be published: its name has nothing usable in it.").format(
+                        name=source.name
+                    )
+                )
+            current = existing.get(collision_key(name))
+            if current is not None and not replace:
+                raise ConfigError(
+                    _(
+                        "“{name}” is already published in {folder}. Add --replace to replace it."
+                    ).format(name=current.name, folder="/".join(folder))
+                )
+            target = current.path if current is not None else (*folder, name)
+            expected = Expected(current.version, current.etag_raw) if current else None
+            stager.upload_file(source, target, local=local, replace=expected, on_bytes=on_bytes)
+            if target[-1] != source.name:
+                message = _(
+                    "Published {file} as “{name}” in {folder}, a name every computer can use."
+                )
+            elif current is not None:
+                message = _("Replaced {name} in {folder}.")
+            else:
+                message = _("Published {name} in {folder}.")
+            messages.append(
+                message.format(file=source, name=target[-1], folder="/".join(target[:-1]))
+            )
+        return messages
+
+    def remove_media(self, day: date, name: str) -> str:
+        require_organizer(self.config)
+        folders = self._date_folders(MEDIA, day).get(day, [])
+        return self._remove(folders, name, day.isoformat())
+
+    def remove_recurring(self, name: str) -> str:
+        require_organizer(self.config)
+        return self._remove([(MEDIA, RECURRING)], name, RECURRING)
+
+    def _remove(self, folders: Sequence[RemotePath], name: str, where: str) -> str:
+        entry = _find(self._files(folders), name)
+        if entry is None:
+            raise NotFound(
+                _("There is no “{name}” in {where} on the server.").format(name=name, where=where),
+                404,
+            )
+        self.dav.delete(entry.path)
+        return _("Removed {name} from {where}; members' copies go at their next sync.").format(
+            name=entry.name, where=where
+        )
+
+    # -- hiding ---------------------------------------------------------------------------------
+
+    def hide(self, day: date, name: str) -> list[str]:
+        """Put the marker that hides `name` at the meeting on `day`."""
+        require_organizer(self.config)
+        self._check_future(day)
+        marker = safe_local_name(name)
+        if marker is None:
+            raise ConfigError(_("“{name}” is not a file name.").format(name=name))
+        folders = self._date_folders(HIDDEN, day).get(day, [])
+        if _find(self._files(folders), marker) is not None:
+            return [_("{name} is already hidden on {date}.").format(name=marker, date=day)]
+        target = (*self._folder_for(day, HIDDEN), marker)
+        try:
+            self._stager().upload_bytes(b"", target, replace=None)
+        except RemoteChanged:
+            return [_("{name} is already hidden on {date}.").format(name=marker, date=day)]
+        messages = [
+            _(
+                "{name} is hidden at the meeting on {date}; members move it aside at their next sync."
+            ).format(name=marker, date=day)
+        ]
+        published = {collision_key(f.name) for m in self.media(day) for f in m.files}
+        published |= {collision_key(f.name) for f in self.recurring()}
+        if collision_key(marker) not in published:
+            messages.append(
+                _(
+                    "No media called {name} is published for that date; the marker still hides "
+                    "a file of that name from other sources."
+                ).format(name=marker)
+            )
+        return messages
+
+    def unhide(self, day: date, name: str) -> str:
+        require_organizer(self.config)
+        folders = self._date_folders(HIDDEN, day).get(day, [])
+        markers = [
+            entry
+            for folder in folders
+            if (entry := _find(self._files([folder]), safe_local_name(name) or name)) is not None
+        ]
+        if not markers:
+            raise NotFound(
+                _("{name} is not hidden on {date}.").format(name=name, date=day.isoformat()), 404
+            )
+        for entry in markers:
+            self.dav.delete(entry.path)
+        return _("{name} is shown again at the meeting on {date}.").format(
+            name=markers[0].name, date=day.isoformat()
+        )
+
+    # -- congregation-wide settings --------------------------------------------------------------
+
+    def push_settings(self, assignments: Sequence[str]) -> list[str]:
+        """Set and lock congregation-wide settings (KEY=VALUE) in forcedPrefs.json."""
+        require_organizer(self.config)
+        changes: dict[str, Any] = {}
+        for assignment in assignments:
+            key, sep, value = assignment.partition("=")
+            if not sep:
+                raise ConfigError(_("Write each setting as KEY=VALUE, e.g. meeting.mwDay=1."))
+            try:
+                changes[key.strip()] = validate_setting(key.strip(), value.strip())
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
+        self._rewrite_prefs(lambda raw: dump_forced_prefs(raw, changes))
+        return [
+            _(
+                "{key} = {value} now applies to the whole congregation; members cannot change it "
+                "on their computers."
+            ).format(key=key, value=value)
+            for key, value in changes.items()
+        ]
+
+    def unlock_settings(self, keys: Sequence[str]) -> list[str]:
+        """Remove congregation-wide settings, so each computer's own value applies again."""
+        require_organizer(self.config)
+        for key in keys:
+            if key not in SETTING_KEYS:
+                raise ConfigError(
+                    _("congsync has no congregation-wide setting {key}; it knows {known}.").format(
+                        key=key, known=", ".join(sorted(SETTING_KEYS))
+                    )
+                )
+        self._rewrite_prefs(lambda raw: dump_forced_prefs(raw, {}, keys))
+        return [
+            _(
+                "{key} is no longer set for the congregation; each computer's own value applies."
+            ).format(key=key)
+            for key in keys
+        ]
+
+    def _rewrite_prefs(self, rewrite: Callable[[Mapping[str, Any]], bytes]) -> None:
+        """Read, change and write forcedPrefs.json, conditionally: a concurrent push is redone."""
+        for attempt in range(PUSH_ATTEMPTS):
+            entry = self._prefs_entry()
+            raw: Mapping[str, Any] = {}
+            if entry is not None:
+                data = self.dav.get_bytes((PREFS_FILE,), MAX_PREFS_BYTES)
+                try:
+                    settings, _warnings = parse_forced_prefs(data)
+                except ValueError as exc:
+                    raise ConfigError(
+                        _(
+                            "{file} on the server is unusable ({reason}). Repair or remove it "
+                            "first; congsync does not overwrite what it cannot read."
+                        ).format(file=PREFS_FILE, reason=exc)
+                    ) from None
+                raw = settings.raw
+            try:
+                content = rewrite(raw)
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
+            expected = Expected(entry.version, entry.etag_raw) if entry is not None else None
+            try:
+                self._stager().upload_bytes(content, (PREFS_FILE,), replace=expected)
+                return
+            except RemoteChanged:
+                if attempt == PUSH_ATTEMPTS - 1:
+                    raise
+
+    def _prefs_entry(self) -> RemoteEntry | None:
+        try:
+            entry = self.dav.stat((PREFS_FILE,), self.cancel)
+        except NotFound:
+            return None
+        return None if entry.is_dir else entry
+
+
+def _find(files: Mapping[str, RemoteEntry], name: str) -> RemoteEntry | None:
+    """The file called `name`, or the one file whose name differs only in case or form."""
+    if name in files:
+        return files[name]
+    matches = [e for n, e in files.items() if collision_key(n) == collision_key(name)]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _local_state(source: Path) -> LocalFile:
+    try:
+        st = source.stat()
+    except OSError as exc:
+        raise LocalDiskError(
+            _("{path} cannot be read: {reason}.").format(path=source, reason=exc.strerror or exc)
+        ) from exc
+    if not source.is_file():
+        raise LocalDiskError(_("{path} is not a file.").format(path=source))
+    return LocalFile(size=st.st_size, mtime_ns=st.st_mtime_ns)
+
+
+@contextmanager
+def open_publisher(profile: Profile, *, write: bool) -> Iterator[Publisher]:
+    """A Publisher on the profile's server; for changes the role is checked before anything else."""
+    config = profile.config
+    if write:
+        require_organizer(config)  # before the keyring is asked or a request is sent
+    with open_dav(config, get_password(config)) as dav:
+        yield Publisher(config, dav)

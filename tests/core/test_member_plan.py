@@ -1,0 +1,198 @@
+"""The planner is pure: its safety rules hold for any combination of server, disk and journal."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from daemon.core.member_plan import (
+    Desired,
+    Download,
+    LocalFile,
+    LocalState,
+    Quarantine,
+    RemoteFile,
+    RemoteState,
+    Remove,
+    Unquarantine,
+    desired_state,
+    plan_sync,
+)
+from daemon.sync.journal import OwnedFile
+
+TODAY = date(2030, 1, 7)
+DAYS = [(TODAY + timedelta(days=d)).isoformat() for d in (-3, 0, 1, 6, 8, 20)]
+NAMES = ["a.jpg", "b.mp4", "c.png", "song.mp4"]
+END = TODAY + timedelta(days=14)
+
+days = st.sampled_from(DAYS)
+names = st.sampled_from(NAMES)
+versions = st.sampled_from(["etag:1", "etag:2"])
+local_files = st.builds(LocalFile, size=st.integers(1, 3), mtime_ns=st.integers(1, 3))
+
+
+def remote_file(name: str, version: str) -> RemoteFile:
+    return RemoteFile(path=("Media", "x", name), size=1, version=version)
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> tuple[Desired, LocalState, dict[tuple[str, str], OwnedFile]]:
+    wanted: dict[str, dict[str, RemoteFile]] = {}
+    for day, name, version in draw(st.lists(st.tuples(days, names, versions), max_size=8)):
+        if day >= TODAY.isoformat() and day <= END.isoformat():
+            wanted.setdefault(day, {})[name] = remote_file(name, version)
+    hidden = {d: frozenset(draw(st.sets(names, max_size=2))) for d in DAYS}
+    # as desired_state guarantees: a hidden name is never also wanted
+    wanted = {d: {n: f for n, f in fs.items() if n not in hidden[d]} for d, fs in wanted.items()}
+    certain = frozenset(draw(st.sets(days)))
+    files: dict[str, dict[str, LocalFile]] = {}
+    for day, name, local in draw(st.lists(st.tuples(days, names, local_files), max_size=8)):
+        files.setdefault(day, {})[name] = local
+    quarantine = {d: frozenset(draw(st.sets(names, max_size=1))) for d in DAYS}
+    owned = {
+        (day, name): OwnedFile(day, name, ("Media", day, name), version, size, 1)
+        for day, name, version, size in draw(
+            st.lists(st.tuples(days, names, versions, st.integers(1, 3)), max_size=8)
+        )
+    }
+    return (
+        Desired(files=wanted, hidden=hidden, certain_dates=certain),
+        LocalState(files=files, quarantine=quarantine),
+        owned,
+    )
+
+
+@settings(max_examples=300)
+@given(scenarios())
+def test_only_owned_files_are_ever_removed(scenario):
+    desired, local, owned = scenario
+    plan = plan_sync(desired, local, owned, set(), TODAY, END)
+    for action in plan.of(Remove):
+        assert (action.date, action.name) in owned
+
+
+@settings(max_examples=300)
+@given(scenarios())
+def test_a_download_never_lands_on_a_file_congsync_does_not_own(scenario):
+    desired, local, owned = scenario
+    plan = plan_sync(desired, local, owned, set(), TODAY, END)
+    for action in plan.of(Download):
+        on_disk = action.name in local.files.get(action.date, {})
+        assert not on_disk or (action.date, action.name) in owned
+
+
+@settings(max_examples=300)
+@given(scenarios())
+def test_nothing_is_removed_as_gone_where_the_listing_was_uncertain(scenario):
+    desired, local, owned = scenario
+    plan = plan_sync(desired, local, owned, set(), TODAY, END)
+    for action in plan.of(Remove):
+        if action.reason == "gone":
+            assert action.date in desired.certain_dates
+
+
+@settings(max_examples=300)
+@given(scenarios())
+def test_only_files_of_the_user_are_moved_aside(scenario):
+    desired, local, owned = scenario
+    plan = plan_sync(desired, local, owned, set(), TODAY, END)
+    for action in plan.of(Quarantine):
+        assert (action.date, action.name) not in owned
+        assert action.name in desired.hidden[action.date]
+
+
+@settings(max_examples=200)
+@given(scenarios())
+def test_after_carrying_out_the_plan_the_next_plan_is_empty(scenario):
+    desired, local, owned = scenario
+    plan = plan_sync(desired, local, owned, set(), TODAY, END)
+    files = {d: dict(n) for d, n in local.files.items()}
+    journal = dict(owned)
+    quarantine = {d: set(n) for d, n in local.quarantine.items()}
+    quarantined: set[tuple[str, str]] = set()
+    for action in plan.actions:
+        if isinstance(action, Download):
+            files.setdefault(action.date, {})[action.name] = LocalFile(1, 9)
+            journal[(action.date, action.name)] = OwnedFile(
+                action.date, action.name, action.remote.path, action.remote.version, 1, 9
+            )
+        elif isinstance(action, Remove):
+            files[action.date].pop(action.name)
+            journal.pop((action.date, action.name))
+        elif isinstance(action, Quarantine):
+            files[action.date].pop(action.name)
+            quarantine.setdefault(action.date, set()).add(action.name)
+            quarantined.add((action.date, action.name))
+        else:
+            journal.pop((action.date, action.name), None)
+    quarantine_state = {d: frozenset(n) for d, n in quarantine.items()}
+    second = plan_sync(
+        desired,
+        LocalState(files=files, quarantine=quarantine_state),
+        journal,
+        quarantined,
+        TODAY,
+        END,
+    )
+    assert [a for a in second.actions if not isinstance(a, Unquarantine)] == []
+
+
+def test_a_dated_file_beats_a_recurring_file_with_the_same_name():
+    tuesday = date(2030, 1, 8)
+    remote = RemoteState(
+        dated={tuesday: {"song.mp4": remote_file("song.mp4", "etag:dated")}},
+        recurring={"song.mp4": remote_file("song.mp4", "etag:recurring")},
+        hidden={},
+    )
+    desired = desired_state(remote, [tuesday], (TODAY, END))
+    assert desired.files["2030-01-08"]["song.mp4"].version == "etag:dated"
+
+
+def test_recurring_media_goes_only_to_meeting_dates():
+    special = date(2030, 1, 9)
+    remote = RemoteState(
+        dated={special: {"x.jpg": remote_file("x.jpg", "etag:1")}},
+        recurring={"y.png": remote_file("y.png", "etag:1")},
+        hidden={},
+    )
+    desired = desired_state(remote, [date(2030, 1, 8)], (TODAY, END))
+    assert set(desired.files["2030-01-09"]) == {"x.jpg"}
+    assert set(desired.files["2030-01-08"]) == {"y.png"}
+
+
+def test_a_hidden_name_is_not_wanted_and_is_listed_as_hidden():
+    tuesday = date(2030, 1, 8)
+    remote = RemoteState(
+        dated={tuesday: {"a.jpg": remote_file("a.jpg", "etag:1")}},
+        recurring={"a.jpg": remote_file("a.jpg", "etag:1")},
+        hidden={tuesday: frozenset({"a.jpg"})},
+    )
+    desired = desired_state(remote, [tuesday], (TODAY, END))
+    assert "2030-01-08" not in desired.files
+    assert desired.hidden["2030-01-08"] == {"a.jpg"}
+
+
+def test_removing_most_owned_files_is_a_mass_deletion():
+    day = "2030-01-08"
+    owned = {(day, n): OwnedFile(day, n, ("Media", day, n), "etag:1", 1, 1) for n in "abcd"}
+    local = LocalState(files={day: {n: LocalFile(1, 1) for n in "abcd"}}, quarantine={})
+    desired = Desired(
+        files={day: {"a": remote_file("a", "etag:1")}}, hidden={}, certain_dates=frozenset({day})
+    )
+    plan = plan_sync(desired, local, owned, set(), TODAY, END)
+    assert plan.unexpected_removals == 3
+    assert plan.is_mass_deletion
+
+
+def test_removing_one_of_two_files_is_not_a_mass_deletion():
+    day = "2030-01-08"
+    owned = {(day, n): OwnedFile(day, n, ("Media", day, n), "etag:1", 1, 1) for n in "ab"}
+    local = LocalState(files={day: {n: LocalFile(1, 1) for n in "ab"}}, quarantine={})
+    desired = Desired(
+        files={day: {"a": remote_file("a", "etag:1")}}, hidden={}, certain_dates=frozenset({day})
+    )
+    plan = plan_sync(desired, local, owned, set(), TODAY, END)
+    assert plan.unexpected_removals == 1
+    assert not plan.is_mass_deletion
