@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import tomli_w
 
-from daemon.errors import ConfigError
+from daemon.errors import ConfigError, RoleError
 from daemon.i18n import _
 from daemon.paths import Paths, default_paths
 
@@ -77,6 +77,17 @@ class Config:
     @property
     def is_organizer(self) -> bool:
         return self.role == "organizer"
+
+    def require_organizer(self) -> None:
+        """Every write to the server calls this before any request is sent."""
+        if not self.is_organizer:
+            raise RoleError(
+                _(
+                    "This computer is set up as a member, and members never change the "
+                    "congregation folder on the server; only the organizer and his helpers do. "
+                    "To publish media, run “congsync setup --role organizer --organizer-dir DIR”."
+                )
+            )
 
     def to_toml(self) -> dict[str, Any]:
         data: dict[str, Any] = {}

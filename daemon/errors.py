@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from daemon.i18n import _
+
 
 class ExitCode(IntEnum):
     OK = 0
@@ -78,6 +80,13 @@ class RateLimited(ServerError):
         self.retry_after = retry_after
 
 
+class PreconditionFailed(ServerError):
+    """A conditional request found the resource changed: not the expected version, or it now exists."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, 412)
+
+
 class NotFound(ServerError):
     """The path does not exist on the server (404)."""
 
@@ -108,6 +117,16 @@ class LocalDiskError(CongsyncError):
     exit_code = ExitCode.LOCAL
 
 
+class LocalChanged(LocalDiskError):
+    """A local file changed while it was being uploaded; it is uploaded again once stable."""
+
+
+class AutostartError(CongsyncError):
+    """An autostart file is in the way or still in use, so congsync leaves it alone."""
+
+    exit_code = ExitCode.LOCAL
+
+
 class Cancelled(CongsyncError):
     """The operation was cancelled (shutdown or pause); partial work is kept for later."""
 
@@ -116,3 +135,43 @@ class RoleError(CongsyncError):
     """A member tried to write to the server; only organizers may."""
 
     exit_code = ExitCode.CONFIG
+
+
+class AlreadyRunning(CongsyncError):
+    """Another congsync daemon already runs for this configuration."""
+
+    exit_code = ExitCode.FAILURE
+
+    def __init__(self, pid: int | None) -> None:
+        if pid is None:
+            message = _("congsync is already running for this configuration.")
+        else:
+            message = _("congsync is already running for this configuration (process {pid}).")
+            message = message.format(pid=pid)
+        super().__init__(message)
+        self.pid = pid
+
+
+class DaemonNotRunning(CongsyncError):
+    """A command for the daemon, and no daemon runs for this configuration."""
+
+    exit_code = ExitCode.NOT_RUNNING
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or _("congsync is not running. Start it with: congsync run"))
+
+
+class ControlError(CongsyncError):
+    """The daemon's control endpoint answered, but not as expected."""
+
+
+class RequestRefused(CongsyncError):
+    """The control endpoint refuses a request; `status` is the HTTP status it answers with."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class TrayUnavailable(CongsyncError):
+    """No tray icon can be shown here (no display, no tray library backend, no tray host)."""

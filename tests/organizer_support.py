@@ -12,10 +12,10 @@ from typing import Any
 from davserver import DavFixture
 from support import TODAY, make_profile
 
-from daemon.service.status import Progress
 from daemon.sync.engine import open_dav
 from daemon.sync.journal import Journal
 from daemon.sync.organizer import run_organizer_cycle
+from daemon.sync.progress import Progress
 from daemon.sync.result import SyncResult
 
 

@@ -50,7 +50,7 @@ from typing import Any, Final, Protocol
 
 from PIL import Image
 
-from daemon.errors import CongsyncError
+from daemon.errors import CongsyncError, TrayUnavailable
 from daemon.i18n import _
 from daemon.service.status import State, StatusSnapshot
 from tray.icons import icon_frames, render_icon
@@ -118,10 +118,6 @@ class DaemonControl(Protocol):
     def snapshot(self) -> StatusSnapshot:
         """The current status."""
         ...
-
-
-class TrayUnavailable(CongsyncError):
-    """No tray icon can be shown here (no display, no tray library backend, no tray host)."""
 
 
 Opener = Callable[[Path, bool], None]

@@ -6,12 +6,12 @@ import argparse
 from pathlib import Path
 
 from daemon.config import Profile
+from daemon.errors import AutostartError
 from daemon.i18n import _
 from daemon.service.autostart import (
     SYSTEMCTL_DISABLE,
     SYSTEMCTL_ENABLE,
     AutostartEntry,
-    AutostartError,
     EntryState,
     current_platform,
     disable,

@@ -7,9 +7,9 @@ import re
 from datetime import datetime, timedelta
 
 from daemon.config import Profile
-from daemon.errors import ConfigError
+from daemon.errors import ConfigError, DaemonNotRunning
 from daemon.i18n import _
-from daemon.service.control import ControlClient, DaemonNotRunning
+from daemon.service.control import ControlClient
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}

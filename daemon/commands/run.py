@@ -17,7 +17,7 @@ from daemon.service.daemon import Daemon
 from daemon.service.logs import register_secret, setup_logging
 from daemon.service.status import Progress, State
 from daemon.sync.engine import Engine
-from daemon.sync.member import meeting_summaries
+from daemon.sync.media_folder import MediaFolder
 from daemon.sync.result import SyncResult
 from daemon.sync.watch import OrganizerWatcher
 
@@ -46,7 +46,8 @@ class CycleRunner:
             cancel, on_progress, full_listing=full_listing, accept_deletions=accept_deletions
         )
         if self.daemon is not None and self.daemon.board is not None:
-            self.daemon.board.update(meetings=tuple(meeting_summaries(config, date.today())))
+            summaries = MediaFolder(config.media_dir).meeting_summaries(date.today())
+            self.daemon.board.update(meetings=tuple(summaries))
         return result
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import asdict
+from datetime import date
 from typing import Any
 
 from daemon.config import Profile
@@ -12,7 +13,8 @@ from daemon.i18n import _
 from daemon.service.control import ControlClient
 from daemon.service.status import read_status_file
 from daemon.sync.journal import Journal
-from daemon.sync.member import LAST_SYNC_KEY, RESULT_KEY, meeting_summaries, summarise
+from daemon.sync.media_folder import MediaFolder
+from daemon.sync.member import LAST_SYNC_KEY, RESULT_KEY, summarise
 from daemon.sync.result import SyncResult
 
 
@@ -38,7 +40,9 @@ def collect(profile: Profile) -> dict[str, Any]:
         "settings": settings,
         "last_sync_at": live.get("last_sync_at") or last_sync_at,
         "last_result": live.get("last_result") or last_result,
-        "meetings": [asdict(m) for m in meeting_summaries(config)],
+        "meetings": [
+            asdict(m) for m in MediaFolder(config.media_dir).meeting_summaries(date.today())
+        ],
     }
 
 

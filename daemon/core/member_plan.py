@@ -11,22 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from daemon.core.names import assign_local_names, collision_key, safe_local_name
+from daemon.core.records import LocalFile, OwnedFile, RemoteFile, is_mass_deletion
 from daemon.i18n import _
-from daemon.sync.journal import OwnedFile
-
-# Fewer removals than this are never a "mass" deletion, however few files are owned.
-MASS_DELETION_MINIMUM = 3
-
-
-@dataclass(frozen=True)
-class RemoteFile:
-    path: tuple[str, ...]  # relative to the congregation folder
-    size: int | None
-    version: str  # changes whenever the server's content changes (ETag, else size + date)
-    # opaque validators for resuming a download of exactly this version (If-Range)
-    etag: str | None = None
-    etag_raw: str | None = None
-    modified_raw: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,12 +26,6 @@ class RemoteState:
     recurring_complete: bool = True
     hidden_complete: bool = True
     media_complete: bool = True  # False when the Media/ listing itself dropped entries
-
-
-@dataclass(frozen=True)
-class LocalFile:
-    size: int
-    mtime_ns: int
 
 
 @dataclass(frozen=True)
@@ -127,8 +107,7 @@ class Plan:
     @property
     def is_mass_deletion(self) -> bool:
         """More than half of what congsync owns would go: stop and ask (Syncthing's lesson)."""
-        gone = self.unexpected_removals
-        return gone >= MASS_DELETION_MINIMUM and gone * 2 > self.owned_in_use
+        return is_mass_deletion(self.unexpected_removals, self.owned_in_use)
 
 
 def desired_state(

@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from daemon.core.layout import HIDDEN, MEDIA, RECURRING, format_date_folder
-from daemon.core.member_plan import MASS_DELETION_MINIMUM, LocalFile, RemoteFile
 from daemon.core.names import assign_local_names, collision_key, safe_local_name
+from daemon.core.records import LocalFile, OrganizerRecord, RemoteFile, is_mass_deletion
 from daemon.i18n import _
-from daemon.sync.journal import OrganizerRecord
 
 RemotePath = tuple[str, ...]
 
@@ -259,8 +258,7 @@ class OrganizerPlan:
     @property
     def is_mass_deletion(self) -> bool:
         """More than half of what is synced would be deleted on one side: stop and ask."""
-        gone = self.deletions
-        return gone >= MASS_DELETION_MINIMUM and gone * 2 > self.owned_in_use
+        return is_mass_deletion(self.deletions, self.owned_in_use)
 
 
 # ---------------------------------------------------------------------------------------------

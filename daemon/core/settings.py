@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from daemon.config import Config
 from daemon.core.layout import CongregationSettings
 from daemon.errors import ConfigError
 from daemon.i18n import _
+
+if TYPE_CHECKING:  # the core reads the configuration record, never the file
+    from daemon.config import Config
 
 # Local settings the congregation may lock, and the forcedPrefs.json key that locks each.
 LOCKABLE: dict[str, str] = {
@@ -76,7 +78,7 @@ def effective(config: Config, congregation: CongregationSettings) -> Effective:
 def describe(config: Config, congregation: CongregationSettings) -> list[SettingView]:
     """Every setting with its value in force and whether the congregation locked it."""
     views: list[SettingView] = []
-    defaults = Config.__dataclass_fields__
+    defaults = type(config).__dataclass_fields__
     for key in LOCAL_KEYS:
         dotted = LOCKABLE.get(key)
         locked_value = _congregation_value(congregation, dotted) if dotted else None

@@ -18,7 +18,7 @@ from enum import Enum
 from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 from typing import Literal
 
-from daemon.errors import ConfigError, CongsyncError, ExitCode, LocalDiskError
+from daemon.errors import AutostartError, ConfigError, LocalDiskError
 from daemon.i18n import _
 
 Platform = Literal["linux", "macos", "windows"]
@@ -30,12 +30,6 @@ LAUNCH_AGENT_LABEL = "org.congsync.agent"
 SYSTEMD_UNIT = "congsync.service"
 SYSTEMCTL_ENABLE = "systemctl --user enable --now congsync"
 SYSTEMCTL_DISABLE = "systemctl --user disable --now congsync"
-
-
-class AutostartError(CongsyncError):
-    """An autostart file is in the way or still in use, so congsync leaves it alone."""
-
-    exit_code = ExitCode.LOCAL
 
 
 @dataclass(frozen=True)

@@ -48,12 +48,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from daemon.errors import CongsyncError, ExitCode
+from daemon.errors import ControlError, DaemonNotRunning, RequestRefused
+from daemon.files import write_json_atomic
 from daemon.i18n import _
 from daemon.paths import Paths
 from daemon.service.instance import is_same_process, process_start_token
 from daemon.service.logs import register_secret
-from daemon.service.status import StatusBoard, write_json_atomic
+from daemon.service.status import StatusBoard
 
 logger = logging.getLogger(__name__)
 
@@ -61,19 +62,6 @@ API_PREFIX = "/v1"
 CONTROL_FILE_FORMAT = 1
 LONG_POLL_MAX = 25.0
 _MAX_BODY = 64 * 1024
-
-
-class DaemonNotRunning(CongsyncError):
-    """A command for the daemon, and no daemon runs for this configuration."""
-
-    exit_code = ExitCode.NOT_RUNNING
-
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or _("congsync is not running. Start it with: congsync run"))
-
-
-class ControlError(CongsyncError):
-    """The daemon's control endpoint answered, but not as expected."""
 
 
 class DaemonControls(Protocol):
@@ -86,15 +74,6 @@ class DaemonControls(Protocol):
     def resume(self) -> None: ...
 
     def quit(self) -> None: ...
-
-
-class _BadRequest(Exception):
-    """A request the endpoint refuses; carries the status and a sentence for the client."""
-
-    def __init__(self, status: HTTPStatus, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 class ControlServer:
@@ -230,10 +209,10 @@ class _Handler(BaseHTTPRequestHandler):
             parts = urlsplit(self.path)
             routes = _ROUTES.get(parts.path)
             if routes is None:
-                raise _BadRequest(HTTPStatus.NOT_FOUND, "no such endpoint")
+                raise RequestRefused(HTTPStatus.NOT_FOUND, "no such endpoint")
             route = routes.get(method)
             if route is None:
-                raise _BadRequest(HTTPStatus.METHOD_NOT_ALLOWED, "method not allowed")
+                raise RequestRefused(HTTPStatus.METHOD_NOT_ALLOWED, "method not allowed")
             query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
             if method == "POST":
                 body = self._read_body()
@@ -244,10 +223,10 @@ class _Handler(BaseHTTPRequestHandler):
             status, answer = route(self, {**query, **body})
             if parts.path == f"{API_PREFIX}/stop":
                 after = control.controls.quit
-        except _BadRequest as exc:
+        except RequestRefused as exc:
             # The request body may be unread: do not reuse this connection.
             self.close_connection = True
-            status, answer = exc.status, {"error": exc.message}
+            status, answer = HTTPStatus(exc.status), {"error": exc.message}
         except Exception:
             logger.exception("The control endpoint failed on %s %s", method, self.path)
             self.close_connection = True
@@ -260,38 +239,38 @@ class _Handler(BaseHTTPRequestHandler):
         allowed = control.allowed_hosts()
         host = (self.headers.get("Host") or "").strip().lower()
         if host not in allowed:
-            raise _BadRequest(HTTPStatus.FORBIDDEN, "this endpoint only answers to 127.0.0.1")
+            raise RequestRefused(HTTPStatus.FORBIDDEN, "this endpoint only answers to 127.0.0.1")
         origin = self.headers.get("Origin")
         if origin is not None and origin.strip().lower() not in {f"http://{h}" for h in allowed}:
-            raise _BadRequest(HTTPStatus.FORBIDDEN, "cross-origin requests are refused")
+            raise RequestRefused(HTTPStatus.FORBIDDEN, "cross-origin requests are refused")
 
     def _check_secret(self, control: ControlServer) -> None:
         given = self.headers.get("Authorization") or ""
         expected = f"Bearer {control.secret}"
         if not hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode()):
-            raise _BadRequest(HTTPStatus.UNAUTHORIZED, "missing or wrong control secret")
+            raise RequestRefused(HTTPStatus.UNAUTHORIZED, "missing or wrong control secret")
 
     def _read_body(self) -> dict[str, Any]:
         if self.headers.get("Transfer-Encoding"):
-            raise _BadRequest(HTTPStatus.LENGTH_REQUIRED, "send a Content-Length")
+            raise RequestRefused(HTTPStatus.LENGTH_REQUIRED, "send a Content-Length")
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
-            raise _BadRequest(HTTPStatus.BAD_REQUEST, "bad Content-Length") from None
+            raise RequestRefused(HTTPStatus.BAD_REQUEST, "bad Content-Length") from None
         if length < 0 or length > _MAX_BODY:
-            raise _BadRequest(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "request body too large")
+            raise RequestRefused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "request body too large")
         raw = self.rfile.read(length) if length else b""
         if not raw.strip():
             return {}
         content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         if content_type != "application/json":
-            raise _BadRequest(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send application/json")
+            raise RequestRefused(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send application/json")
         try:
             data = json.loads(raw)
         except ValueError:
-            raise _BadRequest(HTTPStatus.BAD_REQUEST, "the body is not valid JSON") from None
+            raise RequestRefused(HTTPStatus.BAD_REQUEST, "the body is not valid JSON") from None
         if not isinstance(data, dict):
-            raise _BadRequest(HTTPStatus.BAD_REQUEST, "the body must be a JSON object")
+            raise RequestRefused(HTTPStatus.BAD_REQUEST, "the body must be a JSON object")
         return data
 
     def _send(
@@ -327,7 +306,7 @@ class _Handler(BaseHTTPRequestHandler):
     def sync(self, args: dict[str, Any]) -> tuple[HTTPStatus, dict[str, Any]]:
         accept = args.get("accept_deletions", False)
         if not isinstance(accept, bool):
-            raise _BadRequest(HTTPStatus.BAD_REQUEST, "accept_deletions must be true or false")
+            raise RequestRefused(HTTPStatus.BAD_REQUEST, "accept_deletions must be true or false")
         ticket = self.server.control.controls.sync_now(accept_deletions=accept)
         return HTTPStatus.ACCEPTED, {"accepted": True, "ticket": ticket}
 
@@ -338,7 +317,7 @@ class _Handler(BaseHTTPRequestHandler):
             try:
                 until = datetime.fromisoformat(str(raw))
             except ValueError:
-                raise _BadRequest(HTTPStatus.BAD_REQUEST, "until must be ISO 8601") from None
+                raise RequestRefused(HTTPStatus.BAD_REQUEST, "until must be ISO 8601") from None
         self.server.control.controls.pause(until)
         return HTTPStatus.ACCEPTED, {"accepted": True}
 
@@ -367,7 +346,7 @@ def _number(raw: Any, name: str, default: float) -> float:
     try:
         return float(raw)
     except (TypeError, ValueError):
-        raise _BadRequest(HTTPStatus.BAD_REQUEST, f"{name} must be a number") from None
+        raise RequestRefused(HTTPStatus.BAD_REQUEST, f"{name} must be a number") from None
 
 
 class ControlClient:

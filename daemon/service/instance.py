@@ -13,8 +13,7 @@ import sys
 from pathlib import Path
 from types import TracebackType
 
-from daemon.errors import CongsyncError, ExitCode
-from daemon.i18n import _
+from daemon.errors import AlreadyRunning
 from daemon.paths import Paths
 
 if sys.platform == "win32":
@@ -24,21 +23,6 @@ else:
 
 # Windows locks are mandatory: lock one byte far past the pid so that readers can still read it.
 _WINDOWS_LOCK_OFFSET = 1 << 20
-
-
-class AlreadyRunning(CongsyncError):
-    """Another congsync daemon already runs for this configuration."""
-
-    exit_code = ExitCode.FAILURE
-
-    def __init__(self, pid: int | None) -> None:
-        if pid is None:
-            message = _("congsync is already running for this configuration.")
-        else:
-            message = _("congsync is already running for this configuration (process {pid}).")
-            message = message.format(pid=pid)
-        super().__init__(message)
-        self.pid = pid
 
 
 class SingleInstance:

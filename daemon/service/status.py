@@ -6,9 +6,7 @@ import json
 import logging
 import os
 import queue
-import secrets
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -16,7 +14,24 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from daemon.files import write_json_atomic
 from daemon.service.instance import is_same_process, process_start_token
+from daemon.sync.media_folder import MeetingSummary
+from daemon.sync.progress import Progress
+
+# Progress and MeetingSummary are parts of the status document, so faces find them here too.
+__all__ = [
+    "Listener",
+    "MeetingSummary",
+    "Progress",
+    "State",
+    "StatusBoard",
+    "StatusSnapshot",
+    "now_iso",
+    "read_status_file",
+    "snapshot_from_json",
+    "snapshot_to_json",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -29,22 +44,6 @@ class State(StrEnum):
     ERROR = "error"
     ATTENTION = "attention"
     STOPPED = "stopped"
-
-
-@dataclass(frozen=True)
-class Progress:
-    files_done: int = 0
-    files_total: int = 0
-    bytes_done: int = 0
-    bytes_total: int = 0
-    current: str | None = None  # the file being transferred, for display
-
-
-@dataclass(frozen=True)
-class MeetingSummary:
-    date: str  # ISO date of the meeting
-    files_present: int
-    files_expected: int
 
 
 @dataclass(frozen=True)
@@ -107,39 +106,6 @@ def snapshot_from_json(data: dict[str, Any]) -> StatusSnapshot:
         meetings=tuple(MeetingSummary(**m) for m in meetings if isinstance(m, dict)),
         needs_confirmation=bool(data.get("needs_confirmation", False)),
     )
-
-
-def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    """Replace `path` with `data` so that readers see the old or the new file, never a torn one.
-
-    The temporary file is created user-only (0600) before anything is written to it, so
-    secrets in it are never readable by others, not even for a moment.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    payload = json.dumps(data, indent=2, sort_keys=True).encode("utf-8")
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        _replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _replace(src: Path, dst: Path) -> None:
-    # Windows refuses to replace a file another process has open for a moment; try briefly.
-    for attempt in range(20):
-        try:
-            os.replace(src, dst)
-            return
-        except PermissionError:
-            if attempt == 19 or os.name != "nt":
-                raise
-            time.sleep(0.025)
 
 
 def read_status_file(path: Path) -> dict[str, Any]:

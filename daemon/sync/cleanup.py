@@ -10,7 +10,6 @@ from daemon.config import Config
 from daemon.core.layout import HIDDEN, MEDIA, parse_date_folder
 from daemon.dav.client import DavClient, RemotePath
 from daemon.errors import NotFound
-from daemon.sync.engine import require_organizer
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +28,7 @@ def clean_past_folders(
     `Recurring`, folders that are not dates, files, and everything outside Media/ and Hidden/
     are never touched. Returns the folders removed.
     """
-    require_organizer(config)
+    config.require_organizer()
     today = today or date.today()
     keep = config.keep_days if keep_days is None else keep_days
     cutoff = today - timedelta(days=keep)

@@ -17,7 +17,8 @@ from functools import partial
 from typing import Any
 
 from daemon.core.layout import HIDDEN, MEDIA, PREFS_FILE, RECURRING, parse_date_folder
-from daemon.core.member_plan import RemoteFile, RemoteState
+from daemon.core.member_plan import RemoteState
+from daemon.core.records import RemoteFile
 from daemon.dav.client import DavClient, Listing, RemoteEntry, RemotePath, parse_http_date
 from daemon.errors import AuthError, Cancelled, CongsyncError, FolderMissing, NetworkError, NotFound
 from daemon.i18n import _

@@ -9,13 +9,14 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from daemon.core.member_plan import Download, RemoteFile
+from daemon.core.member_plan import Download
+from daemon.core.records import OwnedFile, RemoteFile
 from daemon.dav.client import DavClient, RemoteEntry, normalise_etag
 from daemon.errors import Cancelled, CongsyncError, ServerError
 from daemon.i18n import _
-from daemon.service.status import Progress
-from daemon.sync.journal import Journal, OwnedFile
+from daemon.sync.journal import Journal
 from daemon.sync.media_folder import MediaFolder
+from daemon.sync.progress import Progress, ProgressMeter
 
 log = logging.getLogger(__name__)
 
@@ -25,48 +26,6 @@ class Outcome:
     action: Download
     error: CongsyncError | None = None
     size: int = 0
-
-
-class ProgressMeter:
-    """Adds up bytes from worker threads and reports a Progress snapshot."""
-
-    def __init__(
-        self, total_files: int, total_bytes: int, report: Callable[[Progress], None] | None
-    ) -> None:
-        self._lock = threading.Lock()
-        self._report = report
-        self.files_total = total_files
-        self.bytes_total = total_bytes
-        self.files_done = 0
-        self.bytes_done = 0
-        self.current: str | None = None
-
-    def add_bytes(self, n: int) -> None:
-        with self._lock:
-            self.bytes_done += n
-            snapshot = self._snapshot()
-        if self._report is not None:
-            self._report(snapshot)
-
-    def file_started(self, label: str) -> None:
-        with self._lock:
-            self.current = label
-
-    def file_done(self) -> None:
-        with self._lock:
-            self.files_done += 1
-            snapshot = self._snapshot()
-        if self._report is not None:
-            self._report(snapshot)
-
-    def _snapshot(self) -> Progress:
-        return Progress(
-            files_done=self.files_done,
-            files_total=self.files_total,
-            bytes_done=self.bytes_done,
-            bytes_total=self.bytes_total,
-            current=self.current,
-        )
 
 
 def download_all(

@@ -9,11 +9,11 @@ from datetime import date
 from daemon.config import Config, Profile
 from daemon.credentials import get_password
 from daemon.dav.client import DavClient, RetryPolicy
-from daemon.errors import NetworkError, NotFound, NotWebDAV, RoleError
+from daemon.errors import NetworkError, NotFound, NotWebDAV
 from daemon.i18n import _
-from daemon.service.status import Progress
 from daemon.sync.journal import Journal
 from daemon.sync.member import run_member_cycle
+from daemon.sync.progress import Progress
 from daemon.sync.result import SyncResult
 
 
@@ -47,7 +47,7 @@ def check_connection(config: Config, password: str) -> None:
 
 
 def create_folder(config: Config, password: str) -> None:
-    require_organizer(config)
+    config.require_organizer()
     segments = tuple(s for s in config.folder.strip("/").split("/") if s)
     with open_dav(config, password, RetryPolicy(attempts=1)) as dav:
         # The congregation folder is the client's root: create its ancestors relative to it.
@@ -62,18 +62,6 @@ def create_folder(config: Config, password: str) -> None:
         with base:
             base.ensure_collections(segments)
         dav.stat(())
-
-
-def require_organizer(config: Config) -> None:
-    """Every write path calls this before any request is sent."""
-    if not config.is_organizer:
-        raise RoleError(
-            _(
-                "This computer is set up as a member, and members never change the congregation "
-                "folder on the server; only the organizer and his helpers do. To publish media, "
-                "run “congsync setup --role organizer --organizer-dir DIR”."
-            )
-        )
 
 
 class Engine:

@@ -7,10 +7,10 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from daemon.core.records import OrganizerRecord, OwnedFile
 from daemon.errors import LocalDiskError
 from daemon.i18n import _
 
@@ -43,28 +43,6 @@ CREATE TABLE IF NOT EXISTS kv (
     value TEXT NOT NULL
 );
 """
-
-
-@dataclass(frozen=True)
-class OrganizerRecord:
-    """The last state of one organizer-folder file that both sides agreed on."""
-
-    rel: str
-    remote_path: tuple[str, ...]
-    version: str
-    etag_raw: str | None
-    size: int
-    mtime_ns: int
-
-
-@dataclass(frozen=True)
-class OwnedFile:
-    date: str
-    name: str
-    remote_path: tuple[str, ...]
-    version: str
-    size: int
-    mtime_ns: int
 
 
 class Journal:

@@ -11,18 +11,21 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import json
 import os
 import re
 import shutil
 import time
 from collections.abc import Mapping, Sequence, Set
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from daemon.core.member_plan import LocalFile, LocalState, RemoteFile
+from daemon.core.member_plan import LocalState
+from daemon.core.records import LocalFile, RemoteFile
 from daemon.errors import LocalDiskError
+from daemon.files import write_json_atomic
 from daemon.i18n import _
-from daemon.service.status import write_json_atomic
 
 DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 INTERNAL = ".congsync"
@@ -49,6 +52,15 @@ def _is_date_dir(name: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+@dataclass(frozen=True)
+class MeetingSummary:
+    """How complete one upcoming meeting's date folder is (for status, tray and panel)."""
+
+    date: str  # ISO date of the meeting
+    files_present: int
+    files_expected: int
 
 
 class MediaFolder:
@@ -220,6 +232,22 @@ class MediaFolder:
             write_json_atomic(self.manifest, data)
         except OSError as exc:
             raise disk_error(exc, self.manifest) from exc
+
+    def meeting_summaries(self, today: date) -> list[MeetingSummary]:
+        """Per upcoming date in the manifest: files present out of expected."""
+        today_key = today.isoformat()
+        try:
+            manifest = json.loads(self.manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return []
+        summaries = []
+        for day, info in sorted(manifest.get("dates", {}).items()):
+            if day < today_key:
+                continue
+            names = info.get("files", [])
+            present = sum(1 for n in names if (self.root / day / n).is_file())
+            summaries.append(MeetingSummary(day, files_present=present, files_expected=len(names)))
+        return summaries
 
 
 def move_to_trash(source: Path, trash_dir: Path, parts: Sequence[str], when: datetime) -> bool:

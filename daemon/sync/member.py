@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable
@@ -26,11 +25,11 @@ from daemon.core.settings import effective
 from daemon.dav.client import DavClient
 from daemon.errors import Cancelled, CongsyncError, HostileResponse, UnsafeToProceed
 from daemon.i18n import _, ngettext
-from daemon.service.status import MeetingSummary, Progress
 from daemon.sync.discovery import ListingCache, discover
 from daemon.sync.downloads import download_all
 from daemon.sync.journal import Journal
 from daemon.sync.media_folder import MediaFolder
+from daemon.sync.progress import Progress
 from daemon.sync.result import SyncResult
 
 log = logging.getLogger(__name__)
@@ -267,22 +266,3 @@ def summarise(result: SyncResult) -> str:
             len(result.errors),
         ).format(counts=", ".join(parts), n=len(result.errors))
     return _("Sync finished: {counts}.").format(counts=", ".join(parts))
-
-
-def meeting_summaries(config: Config, today: date | None = None) -> list[MeetingSummary]:
-    """Per upcoming date in the manifest: files present out of expected (for status and tray)."""
-    media = MediaFolder(config.media_dir)
-    today_key = (today or date.today()).isoformat()
-    try:
-        manifest = json.loads(media.manifest.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    summaries = []
-    for day, info in sorted(manifest.get("dates", {}).items()):
-        if day < today_key:
-            continue
-        expected = len(info.get("files", []))
-        present_dir = media.root / day
-        present = sum(1 for n in info.get("files", []) if (present_dir / n).is_file())
-        summaries.append(MeetingSummary(date=day, files_present=present, files_expected=expected))
-    return summaries

@@ -14,7 +14,6 @@ from typing import Any
 
 from daemon.config import Config
 from daemon.core.layout import HIDDEN, MEDIA, PREFS_FILE, RECURRING, parse_date_folder
-from daemon.core.member_plan import LocalFile, RemoteFile
 from daemon.core.organizer_plan import (
     RECURRING_SCOPE,
     Action,
@@ -35,6 +34,7 @@ from daemon.core.organizer_plan import (
     hidden_scope,
     plan_organizer,
 )
+from daemon.core.records import LocalFile, OrganizerRecord, RemoteFile
 from daemon.core.settings import effective
 from daemon.dav.client import DavClient, RemoteEntry, RemotePath, is_strong_etag
 from daemon.errors import (
@@ -42,28 +42,27 @@ from daemon.errors import (
     Cancelled,
     CongsyncError,
     FolderMissing,
+    LocalChanged,
     LocalDiskError,
     NetworkError,
     NotFound,
+    PreconditionFailed,
     ServerError,
     UnsafeToProceed,
 )
 from daemon.i18n import _, ngettext
-from daemon.service.status import Progress
 from daemon.sync.cleanup import clean_past_folders
 from daemon.sync.discovery import list_congregation_folder, list_or_warn, to_remote_file
-from daemon.sync.downloads import ProgressMeter, fetch_verified
-from daemon.sync.engine import require_organizer
-from daemon.sync.journal import Journal, OrganizerRecord
+from daemon.sync.downloads import fetch_verified
+from daemon.sync.journal import Journal
 from daemon.sync.member import refresh_congregation
 from daemon.sync.organizer_folder import OrganizerFolder, same_content
+from daemon.sync.progress import Progress, ProgressMeter
 from daemon.sync.result import SyncResult
 from daemon.sync.uploads import (
     STAGED_KEY,
     STAGING_FOLDER,
     Expected,
-    LocalChanged,
-    RemoteChanged,
     Stager,
     clean_staging,
 )
@@ -172,7 +171,7 @@ def run_organizer_cycle(
     NetworkError/AuthError/Cancelled for failures of the whole cycle; per-file failures are
     listed in the result.
     """
-    require_organizer(config)
+    config.require_organizer()
     assert config.organizer_dir is not None  # Config guarantees it for organizers
     today = today or date.today()
     started = datetime.now(UTC)
@@ -365,7 +364,7 @@ class _Executor:
                 raise Cancelled(_("Stopped on request; the sync continues where it left off."))
             try:
                 self.apply(action)
-            except RemoteChanged as exc:
+            except PreconditionFailed as exc:
                 # The next cycle sees the change on the server and decides (server wins).
                 self.result.warnings.append(
                     _("{rel}: {reason} It is reconciled at the next sync.").format(
@@ -515,7 +514,7 @@ class _Executor:
         except NotFound:
             current = None
         if current is None or current.version != record.version:
-            raise RemoteChanged(
+            raise PreconditionFailed(
                 _("{what} was changed on the server by someone else meanwhile.").format(
                     what="/".join(record.remote_path)
                 )
@@ -530,7 +529,7 @@ class _Executor:
             self.dav.delete(action.record.remote_path, if_match=condition)
         except ServerError as exc:
             if exc.status == 412:
-                raise RemoteChanged(
+                raise PreconditionFailed(
                     _("{what} was changed on the server by someone else meanwhile.").format(
                         what="/".join(action.record.remote_path)
                     )
@@ -557,7 +556,7 @@ class _Executor:
             except NotFound:
                 current = None
             if current is None or current.version != action.record.version:
-                raise RemoteChanged(
+                raise PreconditionFailed(
                     _("{what} was changed on the server by someone else meanwhile.").format(
                         what="/".join(action.record.remote_path)
                     )
@@ -567,7 +566,7 @@ class _Executor:
             self.dav.move(action.record.remote_path, action.target, overwrite=False)
         except ServerError as exc:
             if exc.status == 412:
-                raise RemoteChanged(
+                raise PreconditionFailed(
                     _("{what} was published on the server by someone else meanwhile.").format(
                         what="/".join(action.target)
                     )

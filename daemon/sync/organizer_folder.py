@@ -18,8 +18,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 from daemon.core.layout import HIDDEN, RECURRING
-from daemon.core.member_plan import LocalFile
 from daemon.core.organizer_plan import conflict_name, is_ignored, parse_iso_day, split_rel
+from daemon.core.records import LocalFile
 from daemon.errors import Cancelled, FolderMissing, LocalDiskError
 from daemon.i18n import _
 from daemon.sync.media_folder import disk_error, move_to_trash, purge_older_than

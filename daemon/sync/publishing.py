@@ -1,6 +1,6 @@
 """What the organizer's commands do on the server: list, add and remove media, hide and un-hide it, push settings.
 
-Reading is open to every role; every change calls engine.require_organizer before any request
+Reading is open to every role; every change calls Config.require_organizer before any request
 is sent. Files are published through uploads.Stager (temporary name, then MOVE into place).
 """
 
@@ -28,14 +28,14 @@ from daemon.core.layout import (
     parse_forced_prefs,
     validate_setting,
 )
-from daemon.core.member_plan import LocalFile
 from daemon.core.names import collision_key, safe_local_name
+from daemon.core.records import LocalFile
 from daemon.credentials import get_password
 from daemon.dav.client import DavClient, RemoteEntry, RemotePath
-from daemon.errors import ConfigError, LocalDiskError, NotFound
+from daemon.errors import ConfigError, LocalDiskError, NotFound, PreconditionFailed
 from daemon.i18n import _
-from daemon.sync.engine import open_dav, require_organizer
-from daemon.sync.uploads import Expected, RemoteChanged, Stager
+from daemon.sync.engine import open_dav
+from daemon.sync.uploads import Expected, Stager
 
 PUSH_ATTEMPTS = 3
 
@@ -168,7 +168,7 @@ class Publisher:
         on_bytes: Callable[[int], None] | None = None,
     ) -> list[str]:
         """Publish files for the meeting on `day`; returns one sentence per file."""
-        require_organizer(self.config)
+        self.config.require_organizer()
         self._check_future(day)
         return self._add(self._folder_for(day, MEDIA), files, replace, on_bytes)
 
@@ -179,7 +179,7 @@ class Publisher:
         replace: bool = False,
         on_bytes: Callable[[int], None] | None = None,
     ) -> list[str]:
-        require_organizer(self.config)
+        self.config.require_organizer()
         return self._add((MEDIA, RECURRING), files, replace, on_bytes)
 
     def _add(
@@ -225,12 +225,12 @@ class Publisher:
         return messages
 
     def remove_media(self, day: date, name: str) -> str:
-        require_organizer(self.config)
+        self.config.require_organizer()
         folders = self._date_folders(MEDIA, day).get(day, [])
         return self._remove(folders, name, day.isoformat())
 
     def remove_recurring(self, name: str) -> str:
-        require_organizer(self.config)
+        self.config.require_organizer()
         return self._remove([(MEDIA, RECURRING)], name, RECURRING)
 
     def _remove(self, folders: Sequence[RemotePath], name: str, where: str) -> str:
@@ -249,7 +249,7 @@ class Publisher:
 
     def hide(self, day: date, name: str) -> list[str]:
         """Put the marker that hides `name` at the meeting on `day`."""
-        require_organizer(self.config)
+        self.config.require_organizer()
         self._check_future(day)
         marker = safe_local_name(name)
         if marker is None:
@@ -260,7 +260,7 @@ class Publisher:
         target = (*self._folder_for(day, HIDDEN), marker)
         try:
             self._stager().upload_bytes(b"", target, replace=None)
-        except RemoteChanged:
+        except PreconditionFailed:
             return [_("{name} is already hidden on {date}.").format(name=marker, date=day)]
         messages = [
             _(
@@ -279,7 +279,7 @@ class Publisher:
         return messages
 
     def unhide(self, day: date, name: str) -> str:
-        require_organizer(self.config)
+        self.config.require_organizer()
         folders = self._date_folders(HIDDEN, day).get(day, [])
         markers = [
             entry
@@ -300,7 +300,7 @@ class Publisher:
 
     def push_settings(self, assignments: Sequence[str]) -> list[str]:
         """Set and lock congregation-wide settings (KEY=VALUE) in forcedPrefs.json."""
-        require_organizer(self.config)
+        self.config.require_organizer()
         changes: dict[str, Any] = {}
         for assignment in assignments:
             key, sep, value = assignment.partition("=")
@@ -321,7 +321,7 @@ class Publisher:
 
     def unlock_settings(self, keys: Sequence[str]) -> list[str]:
         """Remove congregation-wide settings, so each computer's own value applies again."""
-        require_organizer(self.config)
+        self.config.require_organizer()
         for key in keys:
             if key not in SETTING_KEYS:
                 raise ConfigError(
@@ -362,7 +362,7 @@ class Publisher:
             try:
                 self._stager().upload_bytes(content, (PREFS_FILE,), replace=expected)
                 return
-            except RemoteChanged:
+            except PreconditionFailed:
                 if attempt == PUSH_ATTEMPTS - 1:
                     raise
 
@@ -399,6 +399,6 @@ def open_publisher(profile: Profile, *, write: bool) -> Iterator[Publisher]:
     """A Publisher on the profile's server; for changes the role is checked before anything else."""
     config = profile.config
     if write:
-        require_organizer(config)  # before the keyring is asked or a request is sent
+        config.require_organizer()  # before the keyring is asked or a request is sent
     with open_dav(config, get_password(config)) as dav:
         yield Publisher(config, dav)

@@ -18,15 +18,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from daemon.core.member_plan import LocalFile
+from daemon.core.records import LocalFile
 from daemon.dav.client import DavClient, RemoteEntry, RemotePath, is_strong_etag, with_retries
 from daemon.errors import (
     AuthError,
     Cancelled,
     CongsyncError,
-    LocalDiskError,
+    LocalChanged,
     NetworkError,
     NotFound,
+    PreconditionFailed,
     ServerError,
 )
 from daemon.i18n import _
@@ -37,17 +38,6 @@ log = logging.getLogger(__name__)
 STAGING_FOLDER = ".congsync-uploads"
 STAGED_KEY = "organizer_staged"  # journal: staged uploads this computer started and not finished
 STALE_AFTER = 86400.0  # anyone's staged upload older than this was abandoned
-
-
-class RemoteChanged(ServerError):
-    """The server's file is not the version the upload was meant to replace (or now exists)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, 412)
-
-
-class LocalChanged(LocalDiskError):
-    """The local file changed while it was being uploaded; it is uploaded again once stable."""
 
 
 @dataclass(frozen=True)
@@ -161,7 +151,7 @@ class Stager:
     def _replace(self, staged: RemotePath, target: RemotePath, expected: Expected) -> None:
         current = self._current(target)
         if current is None or current.version != expected.version:
-            raise RemoteChanged(
+            raise PreconditionFailed(
                 _("{what} was changed on the server by someone else meanwhile.").format(
                     what="/".join(target)
                 )
@@ -175,7 +165,7 @@ class Stager:
             # Either the file really changed, or the server does not understand a tagged If.
             again = self._current(target)
             if again is None or again.version != expected.version:
-                raise RemoteChanged(
+                raise PreconditionFailed(
                     _("{what} was changed on the server by someone else meanwhile.").format(
                         what="/".join(target)
                     )
@@ -190,7 +180,7 @@ class Stager:
             self.dav.move(staged, target, overwrite=overwrite)
         except ServerError as exc:
             if exc.status == 412:
-                raise RemoteChanged(
+                raise PreconditionFailed(
                     _("{what} was published on the server by someone else meanwhile.").format(
                         what="/".join(what)
                     )

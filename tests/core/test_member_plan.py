@@ -10,17 +10,15 @@ from hypothesis import strategies as st
 from daemon.core.member_plan import (
     Desired,
     Download,
-    LocalFile,
     LocalState,
     Quarantine,
-    RemoteFile,
     RemoteState,
     Remove,
     Unquarantine,
     desired_state,
     plan_sync,
 )
-from daemon.sync.journal import OwnedFile
+from daemon.core.records import LocalFile, OwnedFile, RemoteFile
 
 TODAY = date(2030, 1, 7)
 DAYS = [(TODAY + timedelta(days=d)).isoformat() for d in (-3, 0, 1, 6, 8, 20)]

@@ -9,7 +9,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from daemon.core.layout import parse_date_folder
-from daemon.core.member_plan import LocalFile, RemoteFile
 from daemon.core.organizer_plan import (
     RECURRING_SCOPE,
     Compare,
@@ -31,7 +30,7 @@ from daemon.core.organizer_plan import (
     plan_organizer,
     split_rel,
 )
-from daemon.sync.journal import OrganizerRecord
+from daemon.core.records import LocalFile, OrganizerRecord, RemoteFile
 
 TODAY = date(2030, 1, 7)
 TUE = date(2030, 1, 8)

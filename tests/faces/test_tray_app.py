@@ -17,11 +17,11 @@ from typing import Any, ClassVar
 
 import pytest
 
+from daemon.errors import TrayUnavailable
 from daemon.service.status import Progress, State, StatusSnapshot
 from tray import app as tray_app
 from tray.app import (
     TrayApp,
-    TrayUnavailable,
     opener_command,
     pause_until,
     run_tray_or_headless,

@@ -11,9 +11,9 @@ from types import ModuleType
 
 import pytest
 
-from daemon.service import autostart
 from daemon.cli import main
 from daemon.errors import ConfigError, ExitCode
+from daemon.service import autostart
 from daemon.service.autostart import (
     MARKER,
     AutostartEntry,

@@ -17,8 +17,9 @@ from typing import Any
 import httpx
 import pytest
 
+from daemon.errors import ControlError
 from daemon.paths import Paths
-from daemon.service.control import ControlClient, ControlError, ControlServer
+from daemon.service.control import ControlClient, ControlServer
 from daemon.service.status import State, StatusBoard
 
 WAIT = 5.0

@@ -16,11 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from daemon.errors import Cancelled
+from daemon.errors import AlreadyRunning, Cancelled
 from daemon.paths import Paths
 from daemon.service.control import ControlClient
 from daemon.service.daemon import Daemon
-from daemon.service.instance import AlreadyRunning
 from daemon.service.status import Progress, State, StatusSnapshot, read_status_file
 from daemon.sync.result import SyncResult
 
@@ -33,7 +32,7 @@ DAEMON_SCRIPT = textwrap.dedent(
     from pathlib import Path
 
     from daemon.errors import Cancelled
-    from daemon.service.instance import AlreadyRunning
+    from daemon.errors import AlreadyRunning
     from daemon.service.logs import setup_logging
     from daemon.paths import Paths
     from daemon.sync.result import SyncResult

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from daemon.errors import CongsyncError, ExitCode
+from daemon.errors import AlreadyRunning, CongsyncError, ExitCode
 from daemon.paths import Paths
-from daemon.service.instance import AlreadyRunning, SingleInstance, is_same_process, pid_alive
+from daemon.service.instance import SingleInstance, is_same_process, pid_alive
 
 WAIT = 10.0
 
@@ -23,7 +23,8 @@ HOLDER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from daemon.service.instance import AlreadyRunning, SingleInstance
+    from daemon.errors import AlreadyRunning
+    from daemon.service.instance import SingleInstance
     from daemon.paths import Paths
 
     state = Path(sys.argv[1])

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from daemon.service import logs
 from daemon.paths import Paths
+from daemon.service import logs
 from daemon.service.logs import redact, register_secret, setup_logging, tail_log
 
 PASSWORD = "correct-horse-battery"

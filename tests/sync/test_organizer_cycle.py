@@ -16,14 +16,14 @@ from davserver import DavFixture
 from organizer_support import Organizer, server_files
 from support import SUNDAY, TODAY, TUESDAY, Member, write_prefs
 
-from daemon.core.member_plan import LocalFile
-from daemon.errors import FolderMissing, RoleError, ServerError, UnsafeToProceed
-from daemon.service.status import Progress
+from daemon.core.records import LocalFile
+from daemon.errors import FolderMissing, PreconditionFailed, RoleError, ServerError, UnsafeToProceed
 from daemon.sync.cleanup import clean_past_folders
 from daemon.sync.engine import open_dav
 from daemon.sync.journal import Journal
 from daemon.sync.organizer import run_organizer_cycle
-from daemon.sync.uploads import STAGING_FOLDER, Expected, RemoteChanged, Stager
+from daemon.sync.progress import Progress
+from daemon.sync.uploads import STAGING_FOLDER, Expected, Stager
 from daemon.sync.watch import OrganizerWatcher
 
 STAGING = f"/{'congregation'}/{STAGING_FOLDER}"
@@ -414,7 +414,7 @@ def test_a_replacement_never_overwrites_a_version_it_did_not_know(
     config = org1.profile.config
     with open_dav(config, dav.password) as client:
         stager = Stager(client)
-        with pytest.raises(RemoteChanged):
+        with pytest.raises(PreconditionFailed):
             stager.upload_file(
                 source,
                 ("Media", TUESDAY, "talk.mp4"),
