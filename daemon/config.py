@@ -202,8 +202,3 @@ class Profile:
     def save(self, config: Config) -> None:
         save_config(self.paths.config_file, config)
         self._config = config
-
-    @property
-    def internal_dir(self) -> Path:
-        """congsync's own corner of the media folder: temp downloads, quarantine, manifest."""
-        return self.config.media_dir / ".congsync"

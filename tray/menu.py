@@ -9,7 +9,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Final
 
-from daemon.i18n import _, ngettext
+from daemon.i18n import _, format_clock, format_day, ngettext, weekday_name
 from daemon.service.status import MeetingSummary, State, StatusSnapshot
 
 
@@ -198,17 +198,6 @@ def parse_day(iso: str) -> date | None:
         return None
 
 
-def format_clock(moment: datetime) -> str:
-    return _("{hour:02d}:{minute:02d}").format(hour=moment.hour, minute=moment.minute)
-
-
-def format_day(day: date) -> str:
-    """E.g. "Tuesday 24 November"."""
-    return _("{weekday} {day} {month}").format(
-        weekday=_weekday_name(day), day=day.day, month=_month_name(day)
-    )
-
-
 def format_moment(moment: datetime, now: datetime) -> str:
     """A moment near `now` in the fewest words: "14:02", "yesterday 14:02", "Friday 09:30"."""
     days = (moment.date() - now.date()).days
@@ -220,7 +209,7 @@ def format_moment(moment: datetime, now: datetime) -> str:
     if days == 1:
         return _("tomorrow {time}").format(time=clock)
     if -6 <= days <= 6:
-        return _("{weekday} {time}").format(weekday=_weekday_name(moment.date()), time=clock)
+        return _("{weekday} {time}").format(weekday=weekday_name(moment.date()), time=clock)
     return format_day(moment.date())
 
 
@@ -263,34 +252,3 @@ def _shorten(text: str, limit: int = _MENU_LINE_WIDTH + 20) -> str:
     if len(text) <= limit:
         return text
     return text[: limit - 1].rstrip() + "…"
-
-
-def _weekday_name(day: date) -> str:
-    names = (
-        _("Monday"),
-        _("Tuesday"),
-        _("Wednesday"),
-        _("Thursday"),
-        _("Friday"),
-        _("Saturday"),
-        _("Sunday"),
-    )
-    return names[day.weekday()]
-
-
-def _month_name(day: date) -> str:
-    names = (
-        _("January"),
-        _("February"),
-        _("March"),
-        _("April"),
-        _("May"),
-        _("June"),
-        _("July"),
-        _("August"),
-        _("September"),
-        _("October"),
-        _("November"),
-        _("December"),
-    )
-    return names[day.month - 1]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from daemon.i18n import _, ngettext
+from daemon.i18n import _, format_day, ngettext
 from daemon.service.status import State, StatusSnapshot
-from tray.menu import format_day, parse_day
+from tray.menu import parse_day
 
 Notification = tuple[str, str]  # (title, message)
 

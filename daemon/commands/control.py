@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from daemon.config import Profile
 from daemon.errors import ConfigError, DaemonNotRunning
-from daemon.i18n import _
+from daemon.i18n import _, format_moment
 from daemon.service.control import ControlClient
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace, profile: Profile | None = None) -> int:
         if until is None:
             print(_("Paused until “congsync resume”."))
         else:
-            print(_("Paused until {time}.").format(time=until.strftime("%Y-%m-%d %H:%M")))
+            print(_("Paused until {time}.").format(time=format_moment(until)))
     elif args.command == "resume":
         client.resume()
         print(_("Syncing resumed."))

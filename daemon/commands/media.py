@@ -7,7 +7,7 @@ from pathlib import Path
 
 from daemon.commands._publishing import human_size, upload_progress
 from daemon.config import Profile
-from daemon.i18n import _
+from daemon.i18n import _, weekday_name
 from daemon.sync.publishing import open_publisher, parse_day
 
 
@@ -27,7 +27,7 @@ def list_media(args: argparse.Namespace, profile: Profile) -> int:
     for meeting in meetings:
         print(
             _("{date} ({weekday})").format(
-                date=meeting.day.isoformat(), weekday=meeting.day.strftime("%A")
+                date=meeting.day.isoformat(), weekday=weekday_name(meeting.day)
             )
         )
         if not meeting.files:

@@ -54,7 +54,7 @@ from daemon.errors import (
     RoleError,
     UnsafeToProceed,
 )
-from daemon.i18n import _, ngettext
+from daemon.i18n import _, format_clock, format_moment, ngettext
 from daemon.service.status import Progress, State, StatusBoard, now_iso
 from daemon.sync.result import SyncResult
 
@@ -652,8 +652,8 @@ def _when(moment: datetime) -> str:
     """A time for a sentence: the clock time today, with the date when further away."""
     local = moment.astimezone()
     if local.date() == datetime.now().astimezone().date():
-        return local.strftime("%H:%M")
-    return local.strftime("%Y-%m-%d %H:%M")
+        return format_clock(local)
+    return format_moment(local)
 
 
 def _pause_message(until: datetime | None) -> str:

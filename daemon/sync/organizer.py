@@ -50,7 +50,7 @@ from daemon.errors import (
     ServerError,
     UnsafeToProceed,
 )
-from daemon.i18n import _, ngettext
+from daemon.i18n import _
 from daemon.sync.cleanup import clean_past_folders
 from daemon.sync.discovery import list_congregation_folder, list_or_warn, to_remote_file
 from daemon.sync.downloads import fetch_verified
@@ -595,25 +595,3 @@ class _Executor:
             self.journal.forget_organizer(action.rel)
             self.record_remote(action.new_rel, action.remote, moved)
         self.result.moved += 1
-
-
-def summarise_organizer(result: SyncResult) -> str:
-    """One line about the organizer folder for the terminal and the log."""
-    parts = [
-        ngettext("{n} uploaded", "{n} uploaded", result.uploaded).format(n=result.uploaded),
-        ngettext("{n} downloaded", "{n} downloaded", result.downloaded + result.updated).format(
-            n=result.downloaded + result.updated
-        ),
-        ngettext("{n} renamed", "{n} renamed", result.moved).format(n=result.moved),
-        ngettext(
-            "{n} deleted on the server", "{n} deleted on the server", result.deleted_remote
-        ).format(n=result.deleted_remote),
-        ngettext("{n} moved to the trash", "{n} moved to the trash", result.removed).format(
-            n=result.removed
-        ),
-    ]
-    if result.conflicts:
-        parts.append(
-            ngettext("{n} conflict", "{n} conflicts", result.conflicts).format(n=result.conflicts)
-        )
-    return _("Organizer folder synced: {counts}.").format(counts=", ".join(parts))
