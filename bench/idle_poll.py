@@ -24,7 +24,7 @@ from davserver import FaultController
 from daemon.config import Config, Profile
 from daemon.paths import Paths
 from daemon.server.webdav import DavServer, make_tls
-from daemon.sync.engine import Engine
+from daemon.service.root import ProfileRoot
 
 PASSWORD = "bench-password"
 
@@ -66,12 +66,11 @@ def one_idle_poll(base: Path, past: int) -> tuple[int, int, list[str]]:
                 ca_bundle=tls.ca_pem_path,
             )
         )
-        engine = Engine(profile, password=PASSWORD)
-        engine.run_cycle(threading.Event(), full_listing=True)
-        engine.run_cycle(threading.Event(), full_listing=False)
-        faults.clear()
-        engine.run_cycle(threading.Event(), full_listing=False)
-        engine.close()
+        with ProfileRoot(profile, password=PASSWORD) as root:
+            root.run_cycle(threading.Event(), full_listing=True)
+            root.run_cycle(threading.Event(), full_listing=False)
+            faults.clear()
+            root.run_cycle(threading.Event(), full_listing=False)
         requests = faults.requests
     return (
         len(requests),

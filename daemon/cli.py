@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
 from daemon import __version__
+from daemon.config import Profile
 from daemon.errors import CongsyncError, ExitCode
 from daemon.i18n import _
 
@@ -175,7 +177,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     module = importlib.import_module(COMMANDS[args.command])
     try:
-        code: int = module.run(args)
+        # The one place the environment names the profile; everything below is handed it.
+        code: int = module.run(args, Profile.from_environment(os.environ))
     except CongsyncError as exc:
         print(_("congsync: {message}").format(message=exc.message), file=sys.stderr)
         return int(exc.exit_code)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from daemon.i18n import _
 from daemon.paths import Paths, default_paths
 
 ROLES = ("member", "organizer")
+# Supplies the password for one run instead of the keyring (automation, tests).
+PASSWORD_VARIABLE = "CONGSYNC_PASSWORD"  # noqa: S105 - the variable's name, not a password
 
 
 @dataclass(frozen=True)
@@ -180,14 +183,19 @@ def save_config(path: Path, config: Config) -> None:
 
 @dataclass
 class Profile:
-    """One congregation on this computer: its paths and configuration (no global singletons)."""
+    """One congregation on this computer: its paths and configuration (no global singletons).
+
+    `password` is one given for this run only (CONGSYNC_PASSWORD, a test); it is never stored.
+    """
 
     paths: Paths
     _config: Config | None = field(default=None, repr=False)
+    password: str | None = field(default=None, repr=False)
 
     @classmethod
-    def default(cls) -> Profile:
-        return cls(paths=default_paths())
+    def from_environment(cls, env: Mapping[str, str]) -> Profile:
+        """The profile the command line names (CONGSYNC_CONFIG, CONGSYNC_STATE_DIR, …)."""
+        return cls(paths=default_paths(dict(env)), password=env.get(PASSWORD_VARIABLE) or None)
 
     @property
     def config(self) -> Config:

@@ -1,18 +1,16 @@
-"""Where the password comes from: the environment for one run, otherwise the OS keyring."""
+"""Where the password lives: the OS keyring (a password for one run comes with the profile)."""
 
 from __future__ import annotations
-
-import os
 
 import keyring
 import keyring.errors
 
-from daemon.config import Config
+from daemon.config import PASSWORD_VARIABLE, Config
 from daemon.errors import CredentialsError
 from daemon.i18n import _
 
 SERVICE = "congsync"
-ENV_VAR = "CONGSYNC_PASSWORD"
+ENV_VAR = PASSWORD_VARIABLE
 
 
 def _account(config: Config) -> str:
@@ -20,9 +18,7 @@ def _account(config: Config) -> str:
 
 
 def get_password(config: Config) -> str:
-    from_env = os.environ.get(ENV_VAR)
-    if from_env:
-        return from_env
+    """The stored password; CredentialsError (naming both ways out) when there is none."""
     try:
         stored = keyring.get_password(SERVICE, _account(config))
     except keyring.errors.KeyringError as exc:

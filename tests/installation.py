@@ -71,9 +71,18 @@ class Installation:
         return data
 
     def wait_state(self, state: str, timeout: float = 30.0) -> dict[str, Any]:
-        result: dict[str, Any] = wait_until(
-            lambda: (s := self.status())["state"] == state and s, timeout
-        )
+        """Wait for `state`; "idle" means idle after a finished cycle (a daemon that has just
+        started is idle too, before its first cycle)."""
+
+        def reached() -> dict[str, Any] | None:
+            status = self.status()
+            if status["state"] != state:
+                return None
+            if state == "idle" and not status.get("cycles_finished"):
+                return None
+            return status
+
+        result: dict[str, Any] = wait_until(reached, timeout)
         return result
 
     def close(self) -> None:

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 from datetime import date
 from pathlib import Path
 
+from organizer_support import organizer_cycle
+
 from daemon.config import Profile
 from daemon.paths import Paths
-from daemon.sync.engine import open_dav
+from daemon.sync.connection import open_dav
 from daemon.sync.journal import Journal
-from daemon.sync.organizer import run_organizer_cycle
 
 
 def main() -> None:
@@ -27,13 +27,8 @@ def main() -> None:
     )
     journal = Journal(profile.paths.journal_file)
     with open_dav(profile.config, os.environ["CONGSYNC_PASSWORD"]) as dav:
-        run_organizer_cycle(
-            profile.config,
-            dav,
-            journal,
-            cancel=threading.Event(),
-            today=date.fromisoformat(today),
-            settle_seconds=0.05,
+        organizer_cycle(
+            profile.config, dav, journal, today=date.fromisoformat(today), settle_seconds=0.05
         )
     print("cycle finished", flush=True)
 

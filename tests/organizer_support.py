@@ -12,11 +12,40 @@ from typing import Any
 from davserver import DavFixture
 from support import TODAY, make_profile
 
-from daemon.sync.engine import open_dav
+from daemon.config import Config
+from daemon.dav import DavClient
+from daemon.sync.connection import open_dav
+from daemon.sync.discovery import Discovery
 from daemon.sync.journal import Journal
 from daemon.sync.organizer import run_organizer_cycle
 from daemon.sync.progress import Progress
 from daemon.sync.result import SyncResult
+
+
+def organizer_cycle(
+    config: Config,
+    dav: DavClient,
+    journal: Journal,
+    *,
+    today: date = TODAY,
+    cancel: threading.Event | None = None,
+    **options: Any,
+) -> SyncResult:
+    """The organizer half of a cycle alone, with its own look at the server (as the daemon's
+    cycle does it, keeping what the look learned)."""
+    discovery = Discovery(dav, journal.listing_memory(), full_listing=True)
+    try:
+        return run_organizer_cycle(
+            config,
+            dav,
+            journal,
+            discovery,
+            cancel=cancel or threading.Event(),
+            today=today,
+            **options,
+        )
+    finally:
+        journal.save_listing_memory(discovery.memory)
 
 
 class Organizer:
@@ -42,11 +71,11 @@ class Organizer:
         journal = Journal(self.profile.paths.journal_file)
         try:
             with open_dav(config, self.dav.password) as client:
-                return run_organizer_cycle(
+                return organizer_cycle(
                     config,
                     client,
                     journal,
-                    cancel=cancel or threading.Event(),
+                    cancel=cancel,
                     today=today,
                     accept_deletions=accept_deletions,
                     settle_seconds=settle,

@@ -12,7 +12,7 @@ from davserver import DavFixture
 
 from daemon.config import Config, Profile
 from daemon.paths import Paths
-from daemon.sync.engine import Engine
+from daemon.service.root import ProfileRoot
 from daemon.sync.result import SyncResult
 
 # A Monday far from the real calendar, so tests never depend on the day they run.
@@ -64,16 +64,13 @@ class Member:
         cancel: threading.Event | None = None,
         password: str | None = None,
     ) -> SyncResult:
-        engine = Engine(self.profile, password=password or self.dav.password)
-        try:
-            return engine.run_cycle(
+        with ProfileRoot(self.profile, password=password or self.dav.password) as root:
+            return root.run_cycle(
                 cancel or threading.Event(),
                 full_listing=full_listing,
                 accept_deletions=accept_deletions,
                 today=today,
             )
-        finally:
-            engine.close()
 
     def files(self, day: str) -> dict[str, bytes]:
         folder = self.media / day

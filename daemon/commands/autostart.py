@@ -22,8 +22,7 @@ from daemon.service.autostart import (
 )
 
 
-def run(args: argparse.Namespace, profile: Profile | None = None) -> int:
-    profile = profile or Profile.default()
+def run(args: argparse.Namespace, profile: Profile) -> int:
     systemd = bool(getattr(args, "systemd", False))
     entry = entry_for_this_computer(systemd=systemd)
     handler = {"on": turn_on, "off": turn_off, "status": show}[args.autostart_action]

@@ -31,8 +31,7 @@ def client_for(profile: Profile) -> ControlClient:
     return client
 
 
-def run(args: argparse.Namespace, profile: Profile | None = None) -> int:
-    profile = profile or Profile.default()
+def run(args: argparse.Namespace, profile: Profile) -> int:
     client = client_for(profile)
     if args.command == "pause":
         until = None

@@ -12,13 +12,13 @@ import time
 from datetime import date
 from pathlib import Path
 
+from daemon.commands._render import summarise
 from daemon.config import Config, Profile
 from daemon.i18n import _, ngettext
 from daemon.paths import Paths
 from daemon.server.sample import populate_sample_congregation
 from daemon.server.webdav import DavServer, make_tls
-from daemon.sync.engine import Engine
-from daemon.sync.member import summarise
+from daemon.service.root import ProfileRoot
 
 DEMO_USER = "demo"
 DEMO_FOLDER = "congregation"
@@ -46,7 +46,8 @@ def print_tree(root: Path) -> None:
                 )
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, _profile: Profile | None = None) -> int:
+    """The demo keeps a profile of its own (under --dir), whatever the environment names."""
     base = Path(args.dir).absolute()
     server_root = base / "server"
     # A fresh sample each time: the demo shows a first sync, not leftovers of the last one.
@@ -77,11 +78,8 @@ def run(args: argparse.Namespace) -> int:
                 url=server.url, folder=DEMO_FOLDER, name=sample.congregation_name
             )
         )
-        engine = Engine(profile, password=password)
-        try:
-            result = engine.run_cycle(threading.Event())
-        finally:
-            engine.close()
+        with ProfileRoot(profile, password=password) as root:
+            result = root.run_cycle(threading.Event())
         for warning in result.warnings:
             print(f"! {warning}")
         print(summarise(result))

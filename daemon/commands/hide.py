@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 
 from daemon.config import Profile
-from daemon.sync.publishing import open_publisher, parse_day
+from daemon.service.root import open_publisher
+from daemon.sync.publishing import parse_day
 
 
-def run(args: argparse.Namespace, profile: Profile | None = None) -> int:
-    profile = profile or Profile.default()
+def run(args: argparse.Namespace, profile: Profile) -> int:
     day = parse_day(args.date)
     with open_publisher(profile, write=True) as publisher:
         if args.command == "hide":

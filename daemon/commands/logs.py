@@ -9,8 +9,7 @@ from daemon.i18n import _
 from daemon.service.logs import tail_log
 
 
-def run(args: argparse.Namespace, profile: Profile | None = None) -> int:
-    profile = profile or Profile.default()
+def run(args: argparse.Namespace, profile: Profile) -> int:
     lines = tail_log(profile.paths, args.lines)
     if not lines:
         print(_("The log is empty ({path}).").format(path=profile.paths.log_file))

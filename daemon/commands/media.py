@@ -8,11 +8,11 @@ from pathlib import Path
 from daemon.commands._publishing import human_size, upload_progress
 from daemon.config import Profile
 from daemon.i18n import _, weekday_name
-from daemon.sync.publishing import open_publisher, parse_day
+from daemon.service.root import open_publisher
+from daemon.sync.publishing import parse_day
 
 
-def run(args: argparse.Namespace, profile: Profile | None = None) -> int:
-    profile = profile or Profile.default()
+def run(args: argparse.Namespace, profile: Profile) -> int:
     handler = {"ls": list_media, "add": add, "rm": remove}[args.media_action]
     return handler(args, profile)
 

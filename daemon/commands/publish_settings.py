@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from daemon.config import Profile
-from daemon.sync.publishing import open_publisher
+from daemon.service.root import open_publisher
 
 
 def push(args: argparse.Namespace, profile: Profile) -> int:

@@ -8,11 +8,10 @@ from pathlib import Path
 from daemon.commands._publishing import human_size, upload_progress
 from daemon.config import Profile
 from daemon.i18n import _
-from daemon.sync.publishing import open_publisher
+from daemon.service.root import open_publisher
 
 
-def run(args: argparse.Namespace, profile: Profile | None = None) -> int:
-    profile = profile or Profile.default()
+def run(args: argparse.Namespace, profile: Profile) -> int:
     handler = {"ls": list_recurring, "add": add, "rm": remove}[args.recurring_action]
     return handler(args, profile)
 

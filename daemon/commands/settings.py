@@ -11,12 +11,11 @@ from daemon.core.layout import CongregationSettings
 from daemon.core.settings import describe, set_local
 from daemon.errors import ConfigError
 from daemon.i18n import _
-from daemon.sync.journal import Journal
-from daemon.sync.member import load_congregation
+from daemon.service.root import ProfileRoot
+from daemon.sync.congregation import cached_settings
 
 
-def run(args: argparse.Namespace, profile: Profile | None = None) -> int:
-    profile = profile or Profile.default()
+def run(args: argparse.Namespace, profile: Profile) -> int:
     action = getattr(args, "settings_action", None) or "show"
     handler = {
         "show": show,
@@ -28,12 +27,9 @@ def run(args: argparse.Namespace, profile: Profile | None = None) -> int:
 
 
 def _congregation(profile: Profile) -> CongregationSettings:
-    profile.paths.ensure()
-    journal = Journal(profile.paths.journal_file)
-    try:
-        return load_congregation(journal)
-    finally:
-        journal.close()
+    """The congregation's settings as last fetched (no request to the server)."""
+    with ProfileRoot(profile) as root:
+        return cached_settings(root.journal)
 
 
 def show(args: argparse.Namespace, profile: Profile) -> int:

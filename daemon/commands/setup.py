@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import sys
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from daemon.config import Config, Profile
 from daemon.credentials import ENV_VAR, store_password
 from daemon.errors import ConfigError, NotFound
 from daemon.i18n import _
-from daemon.sync.engine import check_connection, create_folder
+from daemon.sync.connection import check_connection, create_folder
 
 
 def _ask(prompt: str, default: str | None = None) -> str:
@@ -26,7 +25,9 @@ def _interactive(args: argparse.Namespace) -> bool:
     return sys.stdin.isatty() and not any(given) and not args.password_stdin
 
 
-def _read_password(args: argparse.Namespace, interactive: bool) -> tuple[str, bool]:
+def _read_password(
+    args: argparse.Namespace, interactive: bool, one_run: str | None
+) -> tuple[str, bool]:
     """The password and whether to store it (a password given for one run is not stored)."""
     if args.password_stdin:
         line = sys.stdin.readline().rstrip("\r\n")
@@ -38,9 +39,8 @@ def _read_password(args: argparse.Namespace, interactive: bool) -> tuple[str, bo
         if not password:
             raise ConfigError(_("The password is empty."))
         return password, True
-    from_env = os.environ.get(ENV_VAR)
-    if from_env:
-        return from_env, False
+    if one_run:
+        return one_run, False
     raise ConfigError(
         _(
             "No password given. Use --password-stdin (e.g. from a password manager), run setup in "
@@ -49,8 +49,7 @@ def _read_password(args: argparse.Namespace, interactive: bool) -> tuple[str, bo
     )
 
 
-def run(args: argparse.Namespace, profile: Profile | None = None) -> int:
-    profile = profile or Profile.default()
+def run(args: argparse.Namespace, profile: Profile) -> int:
     interactive = _interactive(args)
     if interactive:
         print(_("Connect this computer to your congregation's media folder."))
@@ -91,7 +90,7 @@ def run(args: argparse.Namespace, profile: Profile | None = None) -> int:
         ca_bundle=Path(args.ca_bundle).expanduser().absolute() if args.ca_bundle else None,
         weeks_ahead=args.weeks_ahead or 2,
     )
-    password, store = _read_password(args, interactive)
+    password, store = _read_password(args, interactive, profile.password)
     print(_("Testing the connection to {host} …").format(host=config.host))
     try:
         check_connection(config, password)

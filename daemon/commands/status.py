@@ -5,28 +5,24 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import asdict
-from datetime import date
 from typing import Any
 
+from daemon.commands._render import summarise
 from daemon.config import Profile
 from daemon.i18n import _
 from daemon.service.control import ControlClient
+from daemon.service.root import ProfileRoot
 from daemon.service.status import read_status_file
-from daemon.sync.journal import Journal
-from daemon.sync.media_folder import MediaFolder
-from daemon.sync.member import LAST_SYNC_KEY, RESULT_KEY, summarise
 from daemon.sync.result import SyncResult
 
 
 def collect(profile: Profile) -> dict[str, Any]:
     config = profile.config
     settings = {k: v for k, v in config.to_toml().items()}
-    journal = Journal(profile.paths.journal_file)
-    try:
-        last_result = journal.get(RESULT_KEY)
-        last_sync_at = journal.get(LAST_SYNC_KEY)
-    finally:
-        journal.close()
+    with ProfileRoot(profile) as root:
+        last_result = root.journal.last_result()
+        last_sync_at = root.journal.last_sync_at()
+        meetings = root.meetings()
     client = ControlClient.from_paths(profile.paths)
     live = client.status() if client is not None else read_status_file(profile.paths.status_file)
     return {
@@ -40,14 +36,11 @@ def collect(profile: Profile) -> dict[str, Any]:
         "settings": settings,
         "last_sync_at": live.get("last_sync_at") or last_sync_at,
         "last_result": live.get("last_result") or last_result,
-        "meetings": [
-            asdict(m) for m in MediaFolder(config.media_dir).meeting_summaries(date.today())
-        ],
+        "meetings": [asdict(m) for m in meetings],
     }
 
 
-def run(args: argparse.Namespace, profile: Profile | None = None) -> int:
-    profile = profile or Profile.default()
+def run(args: argparse.Namespace, profile: Profile) -> int:
     data = collect(profile)
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))

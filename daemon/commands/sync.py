@@ -9,36 +9,33 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from daemon.commands._render import summarise
 from daemon.config import Profile
 from daemon.errors import ExitCode
 from daemon.i18n import _
 from daemon.service.control import ControlClient
+from daemon.service.root import ProfileRoot
 from daemon.service.status import Progress
-from daemon.sync.engine import Engine
-from daemon.sync.member import summarise
 from daemon.sync.result import SyncResult
 
 
-def run(args: argparse.Namespace, profile: Profile | None = None) -> int:
-    profile = profile or Profile.default()
+def run(args: argparse.Namespace, profile: Profile) -> int:
     client = ControlClient.from_paths(profile.paths)
     if client is not None:
         # A daemon runs: ask it, rather than racing it with a second cycle.
         return _sync_through_daemon(client, args)
-    engine = Engine(profile)
     cancel = threading.Event()
-    try:
-        result = _with_progress(
-            lambda report: engine.run_cycle(
-                cancel, report, full_listing=True, accept_deletions=args.accept_deletions
-            ),
-            enabled=sys.stderr.isatty() and not args.json,
-        )
-    except KeyboardInterrupt:
-        cancel.set()
-        raise
-    finally:
-        engine.close()
+    with ProfileRoot(profile) as root:
+        try:
+            result = _with_progress(
+                lambda report: root.run_cycle(
+                    cancel, report, full_listing=True, accept_deletions=args.accept_deletions
+                ),
+                enabled=sys.stderr.isatty() and not args.json,
+            )
+        except KeyboardInterrupt:
+            cancel.set()
+            raise
     print_result(result, as_json=args.json)
     return int(ExitCode.OK if result.ok else ExitCode.FAILURE)
 

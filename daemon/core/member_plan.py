@@ -165,8 +165,8 @@ def desired_state(
     )
 
 
-def _locally_changed(local: LocalFile, owned: OwnedFile) -> bool:
-    return local.size != owned.size or local.mtime_ns != owned.mtime_ns
+def _missing_or_changed(local: LocalFile | None, owned: OwnedFile) -> bool:
+    return local is None or local.size != owned.size or local.mtime_ns != owned.mtime_ns
 
 
 def plan_sync(
@@ -187,34 +187,40 @@ def plan_sync(
     def on_disk(day: str, name: str) -> LocalFile | None:
         return local.files.get(day, {}).get(name)
 
-    # 1. Files congsync owns: keep identical, update, restore, or remove.
-    for (day, name), record in sorted(owned.items()):
-        present = on_disk(day, name)
+    # 1. Files congsync owns, by placement (a download and the files a step made of it): keep
+    #    identical, update, restore, or remove, always the whole placement at once.
+    placements: dict[tuple[str, str], list[OwnedFile]] = {}
+    for (day, _name), record in sorted(owned.items()):
+        placements.setdefault((day, record.placed_as), []).append(record)
+    for (day, placement), records in sorted(placements.items()):
+        present = {r.name: on_disk(day, r.name) for r in records}
+        wanted = desired.files.get(day, {}).get(placement)
         if day < today_key:
-            actions.append(Remove(day, name, "past") if present else Forget(day, name))
-            continue
-        wanted = desired.files.get(day, {}).get(name)
-        if wanted is not None:
-            if present is None or _locally_changed(present, record):
-                actions.append(Download(day, name, wanted, "restore"))
-            elif wanted.version != record.version:
-                actions.append(Download(day, name, wanted, "update"))
+            reason = "past"
+        elif wanted is not None:
+            if any(_missing_or_changed(present[r.name], r) for r in records):
+                actions.append(Download(day, placement, wanted, "restore"))
+            elif any(wanted.version != r.version for r in records):
+                actions.append(Download(day, placement, wanted, "update"))
             else:
-                unchanged += 1
+                unchanged += len(records)
             continue
-        if day > end_key:
-            actions.append(Remove(day, name, "outside") if present else Forget(day, name))
-        elif name in desired.hidden.get(day, frozenset()):
-            actions.append(Remove(day, name, "hidden") if present else Forget(day, name))
+        elif day > end_key:
+            reason = "outside"
+        elif placement in desired.hidden.get(day, frozenset()):
+            reason = "hidden"
         elif day not in desired.certain_dates:
-            unchanged += 1  # the listing was partial: keep what we have
+            unchanged += len(records)  # the listing was partial: keep what we have
+            continue
         else:
-            actions.append(Remove(day, name, "gone") if present else Forget(day, name))
+            reason = "gone"
+        for r in records:
+            actions.append(Remove(day, r.name, reason) if present[r.name] else Forget(day, r.name))
 
     # 2. Wanted files congsync does not own yet.
     for day, wanted_files in sorted(desired.files.items()):
         for name, remote in sorted(wanted_files.items()):
-            if (day, name) in owned:
+            if (day, name) in placements:
                 continue
             if on_disk(day, name) is not None:
                 warnings.append(

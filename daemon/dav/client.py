@@ -1,4 +1,4 @@
-"""The only module that speaks WebDAV: listings, downloads, uploads, and every vendor quirk.
+"""The WebDAV client: addressing, requests, error mapping, listings, transfers and writes.
 
 Built on webdav4's client (its httpx client and its multistatus parser); requests that need
 headers or a Depth header go through the httpx client directly, because webdav4's helpers hide
@@ -10,21 +10,17 @@ folder, e.g. ("Media", "2026-11-24", "talk.mp4"); nothing above it builds URLs o
 
 from __future__ import annotations
 
-import email.utils
 import errno
 import logging
 import os
-import random
 import socket
 import ssl
 import threading
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 import certifi
@@ -32,6 +28,23 @@ import httpx
 from webdav4.client import Client as WebDAVClient
 from webdav4.multistatus import MultiStatusResponse
 
+from daemon.dav.capabilities import Capabilities
+from daemon.dav.entries import (
+    Expect,
+    Listing,
+    RemoteEntry,
+    RemotePath,
+    is_strong_etag,
+    normalise_etag,
+    parse_http_date,
+)
+from daemon.dav.retry import (
+    RetryPolicy,
+    is_transient,
+    parse_retry_after,
+    refused_before_acting,
+    with_retries,
+)
 from daemon.errors import (
     AuthError,
     Cancelled,
@@ -41,6 +54,7 @@ from daemon.errors import (
     NetworkError,
     NotFound,
     NotWebDAV,
+    PreconditionFailed,
     RateLimited,
     ServerError,
     TLSError,
@@ -48,9 +62,6 @@ from daemon.errors import (
 from daemon.i18n import _
 
 log = logging.getLogger(__name__)
-
-RemotePath = tuple[str, ...]
-T = TypeVar("T")
 
 CHUNK = 256 * 1024
 USER_AGENT = "congsync/0.1"
@@ -61,138 +72,6 @@ PROPFIND_BODY = (
     "</d:prop></d:propfind>"
 )
 MAX_LISTING_BYTES = 32 * 1024 * 1024  # a congregation folder listing is a few KB; more is hostile
-MAX_RETRY_AFTER = 300.0
-
-
-@dataclass(frozen=True)
-class RemoteEntry:
-    """One file or collection as the server listed it (names decoded, ETag normalised)."""
-
-    path: RemotePath
-    is_dir: bool
-    size: int | None
-    etag: str | None  # normalised: no W/, no quotes, no -gzip suffix
-    modified: datetime | None
-    etag_raw: str | None = None  # as the server sent it, for If-Match / If-Range
-    modified_raw: str | None = None
-
-    @property
-    def name(self) -> str:
-        return self.path[-1] if self.path else ""
-
-    @property
-    def version(self) -> str:
-        """What tells one version of this resource from another: ETag, else size + date."""
-        if self.etag:
-            return f"etag:{self.etag}"
-        stamp = self.modified.isoformat() if self.modified else "?"
-        return f"size:{self.size}:mtime:{stamp}"
-
-
-@dataclass(frozen=True)
-class Listing:
-    """A Depth-1 listing: the collection itself and its direct children."""
-
-    collection: RemoteEntry
-    children: tuple[RemoteEntry, ...]
-    warnings: tuple[str, ...] = ()
-    server_date: datetime | None = None  # the response's Date header: the server's "now"
-
-    @property
-    def complete(self) -> bool:
-        """False when the server listed things we had to drop: never delete on such a listing."""
-        return not self.warnings
-
-
-def normalise_etag(value: str | None) -> str | None:
-    if not value:
-        return None
-    tag = value.strip()
-    if tag.startswith(("W/", "w/")):
-        tag = tag[2:]
-    tag = tag.strip('"')
-    # Apache with mod_deflate appends -gzip (or ;gzip) to the ETag of compressed responses
-    for suffix in ("-gzip", ";gzip", "-br"):
-        if tag.endswith(suffix):
-            tag = tag[: -len(suffix)]
-    return tag or None
-
-
-def parse_http_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        try:  # some servers send ISO 8601 in getlastmodified
-            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), capped."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return min(float(value), MAX_RETRY_AFTER)
-    when = parse_http_date(value)
-    if when is None:
-        return None
-    delta = when.timestamp() - (time.time() if now is None else now)
-    return min(max(delta, 0.0), MAX_RETRY_AFTER)
-
-
-def sleep_or_cancel(seconds: float, cancel: threading.Event | None) -> None:
-    if cancel is None:
-        time.sleep(seconds)
-    elif cancel.wait(seconds):
-        raise Cancelled(_("Stopped on request."))
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 4
-    base_delay: float = 0.5
-    max_delay: float = 30.0
-
-    def delay(self, attempt: int, error: CongsyncError) -> float:
-        backoff = min(self.max_delay, self.base_delay * (2.0**attempt))
-        backoff = backoff / 2 + random.uniform(0, backoff / 2)  # noqa: S311 - jitter, not crypto
-        if isinstance(error, RateLimited) and error.retry_after is not None:
-            return max(backoff, error.retry_after)
-        return backoff
-
-
-def is_transient(error: CongsyncError) -> bool:
-    if isinstance(error, TLSError):
-        return False  # a certificate problem does not fix itself in a second
-    if isinstance(error, NetworkError | RateLimited):
-        return True
-    return isinstance(error, ServerError) and error.status in (500, 502, 503, 504, 507, 509)
-
-
-def with_retries(
-    action: Callable[[], T],
-    policy: RetryPolicy,
-    cancel: threading.Event | None = None,
-    what: str = "",
-) -> T:
-    """Run `action`, retrying transient failures with exponential backoff, jitter and Retry-After."""
-    for attempt in range(policy.attempts):
-        try:
-            return action()
-        except CongsyncError as error:
-            if not is_transient(error) or attempt == policy.attempts - 1:
-                raise
-            wait = policy.delay(attempt, error)
-            log.info("retrying %s in %.1f s after: %s", what, wait, error.message)
-            sleep_or_cancel(wait, cancel)
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _ssl_context(ca_bundle: Path | None) -> ssl.SSLContext:
@@ -265,6 +144,7 @@ class DavClient:
         ca_bundle: Path | None = None,
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
+        capabilities: dict[str, Any] | None = None,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme != "https":
@@ -280,6 +160,10 @@ class DavClient:
         self._root_decoded = unquote(self._root_path).rstrip("/")
         self._origin = f"{parts.scheme}://{parts.netloc}"
         self.retry = retry or RetryPolicy()
+        # Which server and folder this is: what learned capabilities and caches are keyed by.
+        self.identity = f"{self._origin}{self._root_path}/"
+        # What this server proved before (Capabilities.to_json()); another server's is ignored.
+        self.capabilities = Capabilities.from_json(capabilities, self.identity)
         self._webdav = WebDAVClient(
             self._origin,
             auth=(username, password),
@@ -361,6 +245,10 @@ class DavClient:
             )
         if status == 404:
             raise NotFound(_("{what} does not exist on the server.").format(what=what), status)
+        if status == 412:
+            raise PreconditionFailed(
+                _("{what} was changed on the server by someone else meanwhile.").format(what=what)
+            )
         if status in (429, 503):
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             if status == 429:
@@ -396,6 +284,15 @@ class DavClient:
         """Depth-0 PROPFIND of one resource."""
         listing = with_retries(lambda: self._propfind(path, 0), self.retry, cancel, "stat")
         return listing.collection
+
+    def stat_or_none(
+        self, path: RemotePath, cancel: threading.Event | None = None
+    ) -> RemoteEntry | None:
+        """Depth-0 PROPFIND of one resource; None when it does not exist."""
+        try:
+            return self.stat(path, cancel)
+        except NotFound:
+            return None
 
     def _propfind(self, path: RemotePath, depth: int) -> Listing:
         what = "/".join(path) or _("the congregation folder")
@@ -478,17 +375,42 @@ class DavClient:
         *,
         cancel: threading.Event | None = None,
         on_bytes: Callable[[int], None] | None = None,
-    ) -> httpx.Headers:
-        """Download `entry` into `partial`, resuming what is already there; returns the headers.
+    ) -> int:
+        """Download `entry` into `partial`, resuming what is there, and prove it is that version.
 
-        `partial` is only ever appended to or truncated; the caller renames it into place after
-        this returns, so nothing incomplete appears where presentation software looks.
+        Returns the size of the complete file. `partial` is only ever appended to or truncated;
+        the caller renames it into place afterwards, so nothing incomplete appears where
+        presentation software looks. A wrong length or a different ETag means the file changed
+        meanwhile: `partial` is dropped (the next attempt starts clean) and ServerError raised.
         """
+        what = "/".join(entry.path)
 
         def attempt() -> httpx.Headers:
             return self._download_once(entry, partial, cancel, on_bytes)
 
-        return with_retries(attempt, self.retry, cancel, "/".join(entry.path))
+        headers = with_retries(attempt, self.retry, cancel, what)
+        size = partial.stat().st_size
+        if entry.size is not None and size != entry.size:
+            partial.unlink(missing_ok=True)
+            raise ServerError(
+                _(
+                    "{what} arrived with {got} bytes but the server listed {want}; it will be "
+                    "downloaded again."
+                ).format(what=what, got=size, want=entry.size)
+            )
+        served = normalise_etag(headers.get("ETag"))
+        if served is not None:
+            self.capabilities.observe_download(
+                listed_strong=is_strong_etag(entry.etag_raw), served_same=served == entry.etag
+            )
+        if entry.etag and served and served != entry.etag:
+            partial.unlink(missing_ok=True)
+            raise ServerError(
+                _(
+                    "{what} changed on the server during the download; it will be fetched again."
+                ).format(what=what)
+            )
+        return size
 
     def _download_once(
         self,
@@ -569,43 +491,71 @@ class DavClient:
 
     # -- writes (organizer only; the caller enforces the role) -------------------------------
 
-    def mkcol(self, path: RemotePath) -> None:
-        response = self._send("MKCOL", self.url_for(path, collection=True))
-        response.close()
-        if response.status_code == 405:
-            return  # already exists
-        self._check(response, "/".join(path), (201, 200, 204))
+    def _simple(
+        self,
+        method: str,
+        path: RemotePath,
+        ok: tuple[int, ...],
+        *,
+        headers: dict[str, str] | None = None,
+        collection: bool = False,
+        cancel: threading.Event | None = None,
+        transient: Callable[[CongsyncError], bool] = is_transient,
+    ) -> int:
+        """A request without a body to read; retried while `transient` says so. Returns the status."""
+        what = "/".join(path)
 
-    def ensure_collections(self, path: RemotePath) -> None:
+        def attempt() -> int:
+            response = self._send(
+                method, self.url_for(path, collection=collection), headers=headers
+            )
+            response.close()
+            self._check(response, what, ok)
+            return response.status_code
+
+        return with_retries(attempt, self.retry, cancel, what, transient=transient)
+
+    def mkcol(self, path: RemotePath, cancel: threading.Event | None = None) -> None:
+        """Create a collection; one that exists already (405) is fine."""
+        self._simple("MKCOL", path, (201, 200, 204, 405), collection=True, cancel=cancel)
+
+    def ensure_collections(self, path: RemotePath, known: set[RemotePath] | None = None) -> None:
+        """Create `path` and its missing ancestors; `known` (updated) lists those that exist."""
         for depth in range(1, len(path) + 1):
-            self.mkcol(path[:depth])
+            prefix = path[:depth]
+            if known is not None and prefix in known:
+                continue
+            self.mkcol(prefix)
+            if known is not None:
+                known.add(prefix)
 
     def put_file(
         self,
         path: RemotePath,
         source: Path,
         *,
-        if_match: str | None = None,
-        if_none_match: bool = False,
         cancel: threading.Event | None = None,
         on_bytes: Callable[[int], None] | None = None,
-    ) -> httpx.Headers:
-        """Stream `source` to `path` in constant memory; returns the response headers.
+    ) -> None:
+        """Stream `source` to `path` in constant memory, retrying transient failures.
 
         Exactly the size `source` had when the upload started is sent: a file that grows
         meanwhile is cut there, one that shrinks raises LocalDiskError (the caller compares
-        size and mtime afterwards to notice a file that changed while it was read).
+        size and mtime afterwards to notice a file that changed while it was read). A retry
+        starts over and takes back the progress it had reported.
         """
-        headers = {"Content-Type": "application/octet-stream"}
-        if if_match:
-            headers["If-Match"] = if_match
-        if if_none_match:
-            headers["If-None-Match"] = "*"
         try:
             size = source.stat().st_size
         except OSError as exc:
             raise _local_error(exc, source) from exc
-        headers["Content-Length"] = str(size)
+        headers = {"Content-Type": "application/octet-stream", "Content-Length": str(size)}
+        sent = 0
+
+        def count(n: int) -> None:
+            nonlocal sent
+            sent += n
+            if on_bytes is not None:
+                on_bytes(n)
 
         def body() -> Iterator[bytes]:
             left = size
@@ -622,78 +572,168 @@ class DavClient:
                         if cancel is not None and cancel.is_set():
                             raise Cancelled(_("Stopped on request."))
                         left -= len(chunk)
-                        if on_bytes is not None:
-                            on_bytes(len(chunk))
+                        count(len(chunk))
                         yield chunk
             except OSError as exc:
                 raise _local_error(exc, source) from exc
 
-        return self._put(path, headers, body())
+        def attempt() -> None:
+            nonlocal sent
+            if sent and on_bytes is not None:
+                on_bytes(-sent)
+            sent = 0
+            self._put(path, headers, body())
 
-    def put_bytes(self, path: RemotePath, data: bytes) -> httpx.Headers:
+        with_retries(attempt, self.retry, cancel, "/".join(path))
+
+    def put_bytes(
+        self, path: RemotePath, data: bytes, cancel: threading.Event | None = None
+    ) -> None:
         """PUT a small file held in memory (a hidden-media marker, forcedPrefs.json)."""
         headers = {"Content-Type": "application/octet-stream", "Content-Length": str(len(data))}
-        return self._put(path, headers, data)
+        with_retries(lambda: self._put(path, headers, data), self.retry, cancel, "/".join(path))
 
-    def _put(self, path: RemotePath, headers: dict[str, str], content: Any) -> httpx.Headers:
+    def _put(self, path: RemotePath, headers: dict[str, str], content: Any) -> None:
         response = self._send("PUT", self.url_for(path), headers=headers, content=content)
         response.close()
-        if response.status_code == 412:
-            raise ServerError(
-                _("{what} changed on the server meanwhile.").format(what="/".join(path)), 412
-            )
         self._check(response, "/".join(path), (200, 201, 204))
-        return response.headers
+
+    # -- conditional writes --------------------------------------------------------------------
+    #
+    # A condition (`Expect`) is sent as a header where the server can check it (If-Match on the
+    # resource itself, a tagged `If` for MOVE's target) and the ETag is strong. Until the server
+    # has proven it evaluates that header, congsync also looks first (a Depth-0 PROPFIND) and
+    # refuses on its own; a 412 is then examined to learn which it was.
 
     def move(
         self,
         source: RemotePath,
         target: RemotePath,
         *,
-        overwrite: bool = True,
-        if_target_etag: str | None = None,
+        expect: Expect | None = None,
+        source_expect: Expect | None = None,
+        cancel: threading.Event | None = None,
     ) -> None:
-        """MOVE `source` to `target`; ServerError with status 412 when a condition fails.
+        """MOVE `source` to `target`; PreconditionFailed when a condition does not hold.
 
-        `overwrite=False` makes the server refuse (412) if `target` exists: the
-        "If-None-Match: *" of a staged upload. `if_target_etag` (a raw, strong ETag) makes it
-        refuse unless `target` is still that version; it is sent as a tagged WebDAV `If`
-        header, because a plain If-Match on a MOVE would be tested against the source.
+        `expect` is about the target: absent (it must not exist: `Overwrite: F`, what
+        `If-None-Match: *` is for a PUT) or a version it must still have. `source_expect` is a
+        version the source must still have. Retried only when the server said it did nothing.
         """
-        headers = {"Destination": self.url_for(target), "Overwrite": "T" if overwrite else "F"}
-        if if_target_etag:
-            headers["If"] = f"<{self._path_for(target)}> ([{if_target_etag}])"
-        response = self._send("MOVE", self.url_for(source), headers=headers)
-        response.close()
-        if response.status_code == 412:
-            raise ServerError(
-                _("{what} changed on the server meanwhile.").format(what="/".join(target)), 412
+        headers = {"Destination": self.url_for(target), "Overwrite": "T"}
+        checks: tuple[_Condition, ...] = ()
+        if expect is not None and expect.must_be_absent:
+            headers["Overwrite"] = "F"
+        elif expect is not None:
+            checks += (("If", target, expect),)
+        if source_expect is not None:
+            checks += (("If-Match", source, source_expect),)
+        sent = self._prepare_conditions(checks, headers, cancel)
+        try:
+            self._simple(
+                "MOVE", source, (201, 204), headers=headers, transient=refused_before_acting
             )
-        self._check(response, "/".join(source), (201, 204))
+        except PreconditionFailed:
+            absent = expect is not None and expect.must_be_absent
+            if absent and self.stat_or_none(target, cancel) is not None:
+                raise PreconditionFailed(_published_meanwhile(target)) from None
+            self._examine_refusal(sent, headers, cancel)
+            self._simple(
+                "MOVE", source, (201, 204), headers=headers, transient=refused_before_acting
+            )
 
     def delete(
-        self, path: RemotePath, *, collection: bool = False, if_match: str | None = None
+        self,
+        path: RemotePath,
+        *,
+        collection: bool = False,
+        expect: Expect | None = None,
+        cancel: threading.Event | None = None,
     ) -> None:
-        """DELETE `path` (a missing one is fine); `if_match` (raw ETag) makes it conditional."""
-        headers = {"If-Match": if_match} if if_match else None
-        response = self._send("DELETE", self.url_for(path, collection=collection), headers=headers)
-        response.close()
-        if response.status_code == 404:
-            return
-        if response.status_code == 412:
-            raise ServerError(
-                _("{what} changed on the server meanwhile.").format(what="/".join(path)), 412
-            )
-        self._check(response, "/".join(path), (200, 204))
+        """DELETE `path` (a missing one is fine); with `expect`, only if it is still that version."""
+        headers: dict[str, str] = {}
+        checks: tuple[_Condition, ...] = (("If-Match", path, expect),) if expect else ()
+        sent = self._prepare_conditions(checks, headers, cancel)
+        ok = (200, 204, 404)
+        try:
+            self._simple("DELETE", path, ok, headers=headers, collection=collection, cancel=cancel)
+        except PreconditionFailed:
+            self._examine_refusal(sent, headers, cancel)
+            self._simple("DELETE", path, ok, headers=headers, collection=collection, cancel=cancel)
+
+    def _prepare_conditions(
+        self,
+        checks: tuple[_Condition, ...],
+        headers: dict[str, str],
+        cancel: threading.Event | None,
+    ) -> tuple[_Condition, ...]:
+        """Look first where the server is not proven to check; put the headers it can check."""
+        sent: tuple[_Condition, ...] = ()
+        for header, path, condition in checks:
+            proven = self.capabilities.tagged_if if header == "If" else self.capabilities.if_match
+            strong = is_strong_etag(condition.etag_raw) and proven is not False
+            if not (strong and proven):
+                self._require(path, condition, cancel)
+            if strong:
+                assert condition.etag_raw is not None
+                headers[header] = (
+                    f"<{self._path_for(path)}> ([{condition.etag_raw}])"
+                    if header == "If"
+                    else condition.etag_raw
+                )
+                sent += ((header, path, condition),)
+        return sent
+
+    def _examine_refusal(
+        self, sent: tuple[_Condition, ...], headers: dict[str, str], cancel: threading.Event | None
+    ) -> None:
+        """After a 412: raise if a condition really failed. Otherwise the server misread a header:
+        it is dropped from `headers` (the caller sends the request again, guarded by the looks
+        already taken) and never sent to this server again."""
+        if not sent:
+            raise PreconditionFailed(_("The server refused the request (412)."))
+        failed = [
+            path
+            for header, path, condition in sent
+            if self._changed(header, path, condition, cancel)
+        ]
+        if failed:
+            raise PreconditionFailed(_changed_meanwhile(failed[0]))
+        for header, _path, _condition in sent:
+            headers.pop(header, None)
+        log.info("the server misread a conditional header; relying on congsync's own check")
+
+    def _changed(
+        self, header: str, path: RemotePath, condition: Expect, cancel: threading.Event | None
+    ) -> bool:
+        changed = not condition.met_by(self.stat_or_none(path, cancel))
+        self.capabilities.observe_condition(header, really_changed=changed)
+        return changed
+
+    def _require(self, path: RemotePath, condition: Expect, cancel: threading.Event | None) -> None:
+        if not condition.met_by(self.stat_or_none(path, cancel)):
+            if condition.must_be_absent:
+                raise PreconditionFailed(_published_meanwhile(path))
+            raise PreconditionFailed(_changed_meanwhile(path))
 
     def _path_for(self, path: RemotePath) -> str:
         """The absolute path (no origin) of `path`, as WebDAV's tagged `If` lists name it."""
         return self.url_for(path)[len(self._origin) :]
 
 
-def is_strong_etag(raw: str | None) -> bool:
-    """Whether `raw` can be used in If-Match (strong comparison): quoted and not weak."""
-    return raw is not None and len(raw) >= 2 and raw.startswith('"') and raw.endswith('"')
+_Condition = tuple[str, RemotePath, Expect]  # (header, resource it is about, condition)
+
+
+def _changed_meanwhile(path: RemotePath) -> str:
+    return _("{what} was changed on the server by someone else meanwhile.").format(
+        what="/".join(path)
+    )
+
+
+def _published_meanwhile(path: RemotePath) -> str:
+    return _("{what} was published on the server by someone else meanwhile.").format(
+        what="/".join(path)
+    )
 
 
 def _entry_from(path: RemotePath, response: Any) -> RemoteEntry | None:

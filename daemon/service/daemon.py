@@ -16,16 +16,19 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from types import FrameType
-from typing import Any
+from typing import Any, Protocol
 
 from daemon.paths import Paths
 from daemon.service.control import ControlServer
 from daemon.service.instance import SingleInstance
 from daemon.service.scheduler import CycleRunner, SyncScheduler
 from daemon.service.status import Listener, State, StatusBoard, StatusSnapshot, read_status_file
+from daemon.sync.media_folder import MeetingSummary
+from daemon.sync.progress import Progress
+from daemon.sync.result import SyncResult
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +38,14 @@ _STOP_SIGNALS = tuple(
     for name in ("SIGTERM", "SIGINT", "SIGHUP", "SIGBREAK")
     if hasattr(signal, name)
 )
+
+
+class Companion(Protocol):
+    """Something that runs beside the daemon (the organizer-folder watcher)."""
+
+    def start(self) -> None: ...
+
+    def stop(self, timeout: float = 5.0) -> None: ...
 
 
 class Daemon:
@@ -52,6 +63,7 @@ class Daemon:
         on_quit: Callable[[], None] | None = None,
         shutdown_timeout: float = 5.0,
         scheduler_options: Mapping[str, Any] | None = None,
+        meetings: Callable[[], Sequence[MeetingSummary]] | None = None,
     ) -> None:
         self._paths = paths
         self._runner = runner
@@ -62,6 +74,8 @@ class Daemon:
         self._on_quit = on_quit
         self._shutdown_timeout = shutdown_timeout
         self._scheduler_options = dict(scheduler_options or {})
+        self._meetings = meetings
+        self._companions: list[Companion] = []
 
         self._lock = threading.RLock()
         self._quit = threading.Event()
@@ -97,6 +111,12 @@ class Daemon:
                 raise
             self._started = True
             logger.info("congsync daemon started (process %d)", os.getpid())
+        for companion in self._companions:
+            companion.start()
+
+    def add_companion(self, companion: Companion) -> None:
+        """Run `companion` from `start` until `stop` (add it before starting)."""
+        self._companions.append(companion)
 
     def _start_parts(self) -> None:
         previous = read_status_file(self._paths.status_file)
@@ -118,7 +138,7 @@ class Daemon:
         control = ControlServer(board, self, self._paths)
         control.start()
         self._control = control
-        scheduler = SyncScheduler(self._runner, board, self._interval, **self._scheduler_options)
+        scheduler = SyncScheduler(self._cycle, board, self._interval, **self._scheduler_options)
         self._scheduler = scheduler
         scheduler.start()
 
@@ -144,7 +164,26 @@ class Daemon:
             self._done.set()
         logger.info("congsync daemon stopped")
 
+    def _cycle(
+        self,
+        cancel: threading.Event,
+        on_progress: Callable[[Progress], None],
+        *,
+        full_listing: bool,
+        accept_deletions: bool,
+    ) -> SyncResult:
+        """The profile's cycle, then the meetings it leaves (for the tray and the panel)."""
+        result = self._runner(
+            cancel, on_progress, full_listing=full_listing, accept_deletions=accept_deletions
+        )
+        board = self._board
+        if self._meetings is not None and board is not None:
+            board.update(meetings=tuple(self._meetings()))
+        return result
+
     def _tear_down(self, timeout: float) -> None:
+        for companion in self._companions:
+            companion.stop()
         if self._scheduler is not None:
             self._scheduler.shutdown(timeout)
         if self._board is not None:
@@ -203,9 +242,11 @@ class Daemon:
 
     # -- the tray's and the control endpoint's protocol ---------------------------------------
 
-    def sync_now(self, accept_deletions: bool = False) -> int:
+    def sync_now(self, accept_deletions: bool = False, *, full_listing: bool = True) -> int:
         """Sync now (or right after the running cycle); see `SyncScheduler.sync_now`."""
-        return self._require_scheduler().sync_now(accept_deletions=accept_deletions)
+        return self._require_scheduler().sync_now(
+            accept_deletions=accept_deletions, full_listing=full_listing
+        )
 
     def pause(self, until: datetime | None = None) -> None:
         self._require_scheduler().pause(until)
@@ -217,7 +258,7 @@ class Daemon:
         """New settings (and perhaps a new runner): restart the cycle with a full listing."""
         if runner is not None:
             self._runner = runner
-        self._require_scheduler().config_changed(runner)
+        self._require_scheduler().config_changed()
 
     def quit(self) -> None:
         """Ask the daemon to end; returns at once.

@@ -226,9 +226,11 @@ class SyncScheduler:
 
     # -- commands -----------------------------------------------------------------------------
 
-    def sync_now(self, accept_deletions: bool = False) -> int:
+    def sync_now(self, accept_deletions: bool = False, *, full_listing: bool = True) -> int:
         """Sync now, or right after the running cycle; also ends a pause.
 
+        A user who asks expects new media now, so it looks at everything (`full_listing`),
+        whatever the listing cache believes; a drop into the organizer folder asks without.
         `accept_deletions` confirms a safety stop for the next cycle only. Returns the value of
         `cycles_finished` (in the status document) at which the requested cycle has ended.
         """
@@ -236,9 +238,10 @@ class SyncScheduler:
             ticket = self._board.cycles_started + 1
             if self._stopping:
                 return ticket
+            if full_listing or accept_deletions:
+                self._want_full = True
             if accept_deletions:
                 self._want_accept = True
-                self._want_full = True
             if self._paused:
                 self._end_pause_locked()
             if self._current is not None:

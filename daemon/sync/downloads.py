@@ -1,19 +1,28 @@
-"""Executes downloads in parallel: resumable temp files, checks, atomic rename, journal entry."""
+"""Carries out a plan's downloads in parallel: resumable temp files, verification, post-download
+steps, atomic rename into the date folder, journal entry.
+
+A post-download step may turn one download into several files for the date folder (a PDF into
+its pages): each is installed and owned under its own name, all recorded with the placement
+(the name the plan gave the download), the remote file and its version. Without a step that
+applies, the download is installed as it is.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from daemon.core.member_plan import Download
-from daemon.core.records import OwnedFile, RemoteFile
-from daemon.dav.client import DavClient, RemoteEntry, normalise_etag
-from daemon.errors import Cancelled, CongsyncError, ServerError
+from daemon.core.records import OwnedFile
+from daemon.dav import DavClient
+from daemon.errors import Cancelled, CongsyncError
 from daemon.i18n import _
+from daemon.sync.discovery import to_remote_entry
 from daemon.sync.journal import Journal
 from daemon.sync.media_folder import MediaFolder
 from daemon.sync.progress import Progress, ProgressMeter
@@ -21,23 +30,108 @@ from daemon.sync.progress import Progress, ProgressMeter
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Output:
+    """One file a download becomes in its date folder."""
+
+    name: str  # the local name in the date folder
+    path: Path  # the complete file, on the media folder's file system (renamed into place)
+
+
+class PostDownloadStep(Protocol):
+    """Turns a complete download into the files presentation software can show.
+
+    Called with the verified download, the name the plan placed it under and a private
+    working folder on the same file system. Returns the outputs, or None when the step does
+    not apply to this file. Raises CongsyncError when the file cannot be converted.
+    """
+
+    def __call__(self, download: Path, name: str, workdir: Path) -> list[Output] | None: ...
+
+
 @dataclass
 class Outcome:
     action: Download
     error: CongsyncError | None = None
     size: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Installer:
+    """How one cycle installs downloads: the media folder, the journal, what it already owns."""
+
+    media: MediaFolder
+    journal: Journal
+    owned: Mapping[tuple[str, str], OwnedFile]
+    steps: Sequence[PostDownloadStep] = ()
+
+    def outputs(self, partial: Path, action: Download) -> list[Output]:
+        workdir = self.media.workdir(action.date, action.name, action.remote.version)
+        for step in self.steps:
+            produced = step(partial, action.name, workdir)
+            if produced is not None:
+                return produced
+        return [Output(action.name, partial)]
+
+    def install(self, partial: Path, action: Download, outputs: list[Output]) -> list[str]:
+        """Put `outputs` in place of the placement's previous files; returns warnings."""
+        warnings: list[str] = []
+        day = action.date
+        previous = {
+            name: record
+            for (d, name), record in self.owned.items()
+            if d == day and record.placed_as == action.name
+        }
+        new_names = {o.name for o in outputs}
+        for name in sorted(set(previous) - new_names):
+            # The server's new version makes fewer files (a shorter PDF): the rest go.
+            self.media.trash(day, name)
+            self.journal.forget_owned(day, name)
+        for output in outputs:
+            on_disk = self.media.stat(day, output.name)
+            if on_disk is not None and output.name not in previous:
+                warnings.append(
+                    _(
+                        "{date}/{name} already exists and was not put there by congsync; "
+                        "it is left alone and the server's copy is not installed."
+                    ).format(date=day, name=output.name)
+                )
+                continue
+            owned = previous.get(output.name)
+            edited = (
+                on_disk is not None
+                and owned is not None
+                and (on_disk.size, on_disk.mtime_ns) != (owned.size, owned.mtime_ns)
+            )
+            if edited:
+                # A locally edited copy goes to the trash before the server's replaces it.
+                self.media.trash(day, output.name)
+            local = self.media.install(output.path, day, output.name)
+            self.journal.record_owned(
+                OwnedFile(
+                    date=day,
+                    name=output.name,
+                    remote_path=action.remote.path,
+                    version=action.remote.version,
+                    size=local.size,
+                    mtime_ns=local.mtime_ns,
+                    placement=action.name if output.name != action.name else None,
+                )
+            )
+        if partial.exists() and partial not in {o.path for o in outputs}:
+            self.media.keep_original(partial, day, action.name)
+        return warnings
 
 
 def download_all(
     downloads: Sequence[Download],
     dav: DavClient,
-    media: MediaFolder,
-    journal: Journal,
+    installer: Installer,
     *,
     workers: int,
     cancel: threading.Event,
     on_progress: Callable[[Progress], None] | None = None,
-    before_install: Callable[[Download], None] | None = None,
 ) -> list[Outcome]:
     """Download every action; one failure never stops the others. Cancellation stops them all."""
     meter = ProgressMeter(len(downloads), sum(d.remote.size or 0 for d in downloads), on_progress)
@@ -46,13 +140,12 @@ def download_all(
         return outcomes
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="download") as pool:
         futures = {
-            pool.submit(_download_one, d, dav, media, journal, cancel, meter, before_install): d
-            for d in downloads
+            pool.submit(_download_one, d, dav, installer, cancel, meter): d for d in downloads
         }
         for future in as_completed(futures):
             action = futures[future]
             try:
-                outcomes.append(Outcome(action, size=future.result()))
+                outcomes.append(future.result())
             except Cancelled:
                 cancel.set()  # stop the rest promptly; partial files stay for next time
                 outcomes.append(Outcome(action, error=Cancelled(_("Stopped on request."))))
@@ -63,77 +156,19 @@ def download_all(
     return outcomes
 
 
-def fetch_verified(
-    dav: DavClient,
-    remote: RemoteFile,
-    partial: Path,
-    what: str,
-    *,
-    cancel: threading.Event,
-    on_bytes: Callable[[int], None] | None = None,
-) -> int:
-    """Download (resuming) into `partial` and prove it is the listed version; returns its size.
-
-    A wrong length or a different ETag means the file changed meanwhile: the partial file is
-    dropped, so the next attempt starts clean.
-    """
-    entry = RemoteEntry(
-        path=remote.path,
-        is_dir=False,
-        size=remote.size,
-        etag=remote.etag,
-        modified=None,
-        etag_raw=remote.etag_raw,
-        modified_raw=remote.modified_raw,
-    )
-    headers = dav.download(entry, partial, cancel=cancel, on_bytes=on_bytes)
-    size = partial.stat().st_size
-    if remote.size is not None and size != remote.size:
-        partial.unlink(missing_ok=True)
-        raise ServerError(
-            _(
-                "{what} arrived with {got} bytes but the server listed {want}; it will be "
-                "downloaded again."
-            ).format(what=what, got=size, want=remote.size)
-        )
-    served = normalise_etag(headers.get("ETag"))
-    if remote.etag and served and served != remote.etag:
-        partial.unlink(missing_ok=True)
-        raise ServerError(
-            _("{what} changed on the server during the download; it will be fetched again.").format(
-                what=what
-            )
-        )
-    return size
-
-
 def _download_one(
     action: Download,
     dav: DavClient,
-    media: MediaFolder,
-    journal: Journal,
+    installer: Installer,
     cancel: threading.Event,
     meter: ProgressMeter,
-    before_install: Callable[[Download], None] | None,
-) -> int:
+) -> Outcome:
     if cancel.is_set():
         raise Cancelled(_("Stopped on request."))
     remote = action.remote
-    what = f"{action.date}/{action.name}"
-    meter.file_started(what)
-    partial = media.partial_path(action.date, action.name, remote.version)
-    size = fetch_verified(dav, remote, partial, what, cancel=cancel, on_bytes=meter.add_bytes)
-    if before_install is not None:
-        before_install(action)
-    local = media.install(partial, action.date, action.name)
-    journal.record_owned(
-        OwnedFile(
-            date=action.date,
-            name=action.name,
-            remote_path=remote.path,
-            version=remote.version,
-            size=local.size,
-            mtime_ns=local.mtime_ns,
-        )
-    )
-    return size
+    meter.file_started(f"{action.date}/{action.name}")
+    partial = installer.media.partial_path(action.date, action.name, remote.version)
+    size = dav.download(to_remote_entry(remote), partial, cancel=cancel, on_bytes=meter.add_bytes)
+    outputs = installer.outputs(partial, action)
+    warnings = installer.install(partial, action, outputs)
+    return Outcome(action, size=size, warnings=warnings)

@@ -14,7 +14,7 @@ from daemon.core.records import OrganizerRecord, OwnedFile
 from daemon.errors import LocalDiskError
 from daemon.i18n import _
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS owned (
     date TEXT NOT NULL,          -- local date folder, YYYY-MM-DD
@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS owned (
     version TEXT NOT NULL,       -- RemoteEntry.version of what was downloaded
     size INTEGER NOT NULL,       -- local size after writing
     mtime_ns INTEGER NOT NULL,   -- local mtime after writing (a change means someone edited it)
+    placement TEXT,              -- the planned name it came from, when a step derived it (else NULL)
     PRIMARY KEY (date, name)
 );
 CREATE TABLE IF NOT EXISTS quarantined (
@@ -57,15 +58,27 @@ class Journal:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
-            self._db.execute(
-                "INSERT OR IGNORE INTO kv(key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
-            )
+            self._migrate()
         except sqlite3.Error as exc:
             raise LocalDiskError(
                 _("congsync's journal {path} cannot be opened: {reason}.").format(
                     path=path, reason=exc
                 )
             ) from exc
+
+    def _migrate(self) -> None:
+        row = self._db.execute("SELECT value FROM kv WHERE key = 'schema'").fetchone()
+        found = int(row[0]) if row else SCHEMA_VERSION
+        if found > SCHEMA_VERSION:
+            raise sqlite3.DatabaseError(
+                f"schema {found} is newer than this congsync knows ({SCHEMA_VERSION})"
+            )
+        columns = {r[1] for r in self._db.execute("PRAGMA table_info(owned)")}
+        if "placement" not in columns:  # version 1: every owned file was a download as it is
+            self._db.execute("ALTER TABLE owned ADD COLUMN placement TEXT")
+        self._db.execute(
+            "INSERT OR REPLACE INTO kv(key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),)
+        )
 
     def close(self) -> None:
         with self._lock:
@@ -87,18 +100,18 @@ class Journal:
     def owned(self) -> dict[tuple[str, str], OwnedFile]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT date, name, remote_path, version, size, mtime_ns FROM owned"
+                "SELECT date, name, remote_path, version, size, mtime_ns, placement FROM owned"
             ).fetchall()
         return {
-            (r[0], r[1]): OwnedFile(r[0], r[1], tuple(json.loads(r[2])), r[3], r[4], r[5])
+            (r[0], r[1]): OwnedFile(r[0], r[1], tuple(json.loads(r[2])), r[3], r[4], r[5], r[6])
             for r in rows
         }
 
     def record_owned(self, file: OwnedFile) -> None:
         with self._lock:
             self._db.execute(
-                "INSERT OR REPLACE INTO owned(date, name, remote_path, version, size, mtime_ns) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO owned(date, name, remote_path, version, size, mtime_ns, "
+                "placement) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     file.date,
                     file.name,
@@ -106,6 +119,7 @@ class Journal:
                     file.version,
                     file.size,
                     file.mtime_ns,
+                    file.placement if file.placement != file.name else None,
                 ),
             )
 
@@ -161,7 +175,79 @@ class Journal:
         with self._lock:
             self._db.execute("DELETE FROM organizer WHERE rel = ?", (rel,))
 
-    # -- small values (last result, listing cache, congregation settings) ---------------------
+    # -- small values, one typed accessor per concern ------------------------------------------
+
+    def last_result(self) -> dict[str, Any] | None:
+        """The last member cycle's SyncResult as JSON."""
+        value: dict[str, Any] | None = self.get("last_result")
+        return value
+
+    def last_sync_at(self) -> str | None:
+        """When a cycle last finished without errors (ISO 8601)."""
+        value: str | None = self.get("last_sync_at")
+        return value
+
+    def record_result(self, result: dict[str, Any], *, synced_at: str | None) -> None:
+        with self.transaction():
+            self.put("last_result", result)
+            if synced_at is not None:
+                self.put("last_sync_at", synced_at)
+
+    def congregation_prefs(self) -> dict[str, Any]:
+        """The last good forcedPrefs.json: {"version": …, "data": text}, or {} when none."""
+        value = self.get("congregation_prefs")
+        return value if isinstance(value, dict) else {}
+
+    def save_congregation_prefs(self, version: str | None, data: str | None) -> None:
+        self.put("congregation_prefs", {"version": version, "data": data} if data else None)
+
+    def listing_memory(self) -> dict[str, Any]:
+        """Discovery's memory between cycles: cached child listings and the last snapshot."""
+        value = self.get("listing_cache")
+        return value if isinstance(value, dict) else {}
+
+    def save_listing_memory(self, memory: dict[str, Any]) -> None:
+        self.put("listing_cache", memory)
+
+    def server_capabilities(self) -> dict[str, Any] | None:
+        """What the server has proven it does (dav.Capabilities as JSON)."""
+        value: dict[str, Any] | None = self.get("server_capabilities")
+        return value
+
+    def save_server_capabilities(self, data: dict[str, Any]) -> None:
+        self.put("server_capabilities", data)
+
+    def organizer_cleanup_day(self) -> str | None:
+        """The day (ISO) the organizer last cleaned past date folders off the server."""
+        value: str | None = self.get("organizer_cleanup_day")
+        return value
+
+    def set_organizer_cleanup_day(self, day: str) -> None:
+        self.put("organizer_cleanup_day", day)
+
+    def organizer_seen(self) -> dict[str, list[Any]]:
+        """New or changed organizer-folder files as last seen: {rel: [size, mtime_ns, since]}."""
+        value = self.get("organizer_seen")
+        return value if isinstance(value, dict) else {}
+
+    def save_organizer_seen(self, seen: dict[str, list[Any]]) -> None:
+        self.put("organizer_seen", seen)
+
+    def staged(self) -> set[str]:
+        """Names of staged uploads this computer started and did not finish."""
+        return set(self.get("organizer_staged") or [])
+
+    def note_staged(self, name: str, active: bool) -> None:
+        with self.transaction():
+            names = self.staged()
+            if active:
+                names.add(name)
+            else:
+                names.discard(name)
+            self.put("organizer_staged", sorted(names))
+
+    def forget_staged(self) -> None:
+        self.put("organizer_staged", [])
 
     def get(self, key: str) -> Any:
         with self._lock:

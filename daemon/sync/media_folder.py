@@ -44,6 +44,10 @@ def disk_error(exc: OSError, path: Path) -> LocalDiskError:
     )
 
 
+def _place_digest(day: str, name: str, version: str) -> str:
+    return hashlib.sha256(f"{day}/{name}\0{version}".encode()).hexdigest()[:32]
+
+
 def _is_date_dir(name: str) -> bool:
     if not DATE_DIR.match(name):
         return False
@@ -72,6 +76,7 @@ class MediaFolder:
         self.tmp = self.internal / "tmp"
         self.hidden = self.internal / "hidden"
         self.trash_dir = self.internal / "trash"
+        self.originals = self.internal / "originals"
         self.manifest = self.internal / "manifest.json"
 
     def prepare(self) -> None:
@@ -90,6 +95,16 @@ class MediaFolder:
 
     def file_path(self, day: str, name: str) -> Path:
         return self._inside(day, name)
+
+    def stat(self, day: str, name: str) -> LocalFile | None:
+        """The file `name` in the date folder `day` as it is now, None if there is none."""
+        try:
+            st = self.file_path(day, name).stat()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise disk_error(exc, self.file_path(day, name)) from exc
+        return LocalFile(size=st.st_size, mtime_ns=st.st_mtime_ns)
 
     # -- scanning ---------------------------------------------------------------------------
 
@@ -128,8 +143,7 @@ class MediaFolder:
 
     def partial_path(self, day: str, name: str, version: str) -> Path:
         # One temp file per (place, version): a resumed download never mixes two versions.
-        digest = hashlib.sha256(f"{day}/{name}\0{version}".encode()).hexdigest()[:32]
-        return self.tmp / f"{digest}.part"
+        return self.tmp / f"{_place_digest(day, name, version)}.part"
 
     def install(self, partial: Path, day: str, name: str) -> LocalFile:
         """Rename a complete, flushed download into its date folder (atomic on one file system)."""
@@ -142,9 +156,37 @@ class MediaFolder:
             raise disk_error(exc, target) from exc
         return LocalFile(size=st.st_size, mtime_ns=st.st_mtime_ns)
 
+    def workdir(self, day: str, name: str, version: str) -> Path:
+        """A private, empty folder beside the downloads for a post-download step's outputs."""
+        directory = self.tmp / f"{_place_digest(day, name, version)}.work"
+        try:
+            if directory.exists():
+                shutil.rmtree(directory)
+            directory.mkdir(parents=True)
+        except OSError as exc:
+            raise disk_error(exc, directory) from exc
+        return directory
+
+    def keep_original(self, partial: Path, day: str, name: str) -> None:
+        """A download a step turned into other files stays, under `.congsync/originals/<date>/`."""
+        target = self.originals / day / name
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(partial, target)
+        except OSError as exc:
+            raise disk_error(exc, target) from exc
+
     def purge_partials(self, keep: set[Path], older_than: float = 86400.0) -> None:
         """Forget abandoned partial downloads (a version that no longer exists)."""
         purge_older_than(self.tmp, older_than, keep)
+
+    def purge_originals(self, before: str) -> None:
+        """Originals of meetings that are over go (their converted files went the day after)."""
+        if not self.originals.is_dir():
+            return
+        for entry in os.scandir(self.originals):
+            if entry.is_dir(follow_symlinks=False) and entry.name < before:
+                shutil.rmtree(entry.path, ignore_errors=True)
 
     # -- removals and hiding ----------------------------------------------------------------
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 
 from daemon.config import Config
-from daemon.core.layout import MAX_PREFS_BYTES, CongregationSettings, parse_forced_prefs
 from daemon.core.meetings import meeting_dates, window
 from daemon.core.member_plan import (
     Download,
@@ -22,114 +21,62 @@ from daemon.core.member_plan import (
     plan_sync,
 )
 from daemon.core.settings import effective
-from daemon.dav.client import DavClient
-from daemon.errors import Cancelled, CongsyncError, HostileResponse, UnsafeToProceed
-from daemon.i18n import _, ngettext
-from daemon.sync.discovery import ListingCache, discover
-from daemon.sync.downloads import download_all
+from daemon.dav import DavClient
+from daemon.errors import Cancelled, CongsyncError
+from daemon.i18n import _
+from daemon.sync.congregation import cached_settings, refresh_settings
+from daemon.sync.discovery import Discovery
+from daemon.sync.downloads import Installer, PostDownloadStep, download_all
 from daemon.sync.journal import Journal
 from daemon.sync.media_folder import MediaFolder
 from daemon.sync.progress import Progress
 from daemon.sync.result import SyncResult
+from daemon.sync.safety import guard_deletions, media_gone
 
 log = logging.getLogger(__name__)
-
-CACHE_KEY = "listing_cache"
-PREFS_KEY = "congregation_prefs"
-RESULT_KEY = "last_result"
-LAST_SYNC_KEY = "last_sync_at"
-
-
-def load_congregation(journal: Journal) -> CongregationSettings:
-    stored = journal.get(PREFS_KEY)
-    if not stored:
-        return CongregationSettings()
-    settings, _warnings = parse_forced_prefs(stored["data"].encode("utf-8"))
-    return settings
-
-
-def refresh_congregation(
-    dav: DavClient,
-    journal: Journal,
-    version: str | None,
-    path: tuple[str, ...] | None,
-    *,
-    force: bool,
-) -> tuple[CongregationSettings, list[str]]:
-    """Re-read forcedPrefs.json when its version moved (or `force`); a bad file keeps the last good."""
-    stored = journal.get(PREFS_KEY) or {}
-    if path is None:
-        if stored:
-            journal.put(PREFS_KEY, None)
-        return CongregationSettings(), []
-    if stored.get("version") == version and version is not None and not force:
-        return load_congregation(journal), []
-    try:
-        data = dav.get_bytes(path, MAX_PREFS_BYTES)
-        settings, warnings = parse_forced_prefs(data)
-    except (ValueError, HostileResponse) as exc:
-        reason = exc.message if isinstance(exc, HostileResponse) else str(exc)
-        message = _(
-            "The congregation settings file forcedPrefs.json is unusable ({reason}); the last good "
-            "settings stay in force."
-        ).format(reason=reason)
-        return load_congregation(journal), [message]
-    journal.put(PREFS_KEY, {"version": version, "data": data.decode("utf-8")})
-    return settings, warnings
 
 
 def run_member_cycle(
     config: Config,
     dav: DavClient,
     journal: Journal,
+    discovery: Discovery,
     *,
-    cancel: threading.Event | None = None,
+    cancel: threading.Event,
     on_progress: Callable[[Progress], None] | None = None,
-    full_listing: bool = True,
     accept_deletions: bool = False,
-    today: date | None = None,
+    today: date,
+    steps: Sequence[PostDownloadStep] = (),
 ) -> SyncResult:
     """Bring the media folder in line with the server. Raises when nothing may be changed."""
-    cancel = cancel or threading.Event()
-    today = today or date.today()
     started = datetime.now(UTC)
     result = SyncResult(started_at=started.isoformat(timespec="seconds"))
     media = MediaFolder(config.media_dir)
     media.prepare()
 
     owned = journal.owned()
-    cache = ListingCache(journal.get(CACHE_KEY))
     # The window depends on congregation settings, which come with the listing: start from the
-    # last known ones and list again in the rare cycle where they move the window.
-    settings = effective(config, load_congregation(journal))
-    for _attempt in range(2):
+    # last known ones and look again in the rare cycle where they move the window.
+    settings = effective(config, cached_settings(journal))
+    for attempt in range(2):
         span = window(today, settings.weeks_ahead)
-        found = discover(
-            dav,
-            span,
-            cache=cache,
-            full_listing=full_listing,
-            owns_anything=bool(owned),
-            cancel=cancel,
-        )
-        prefs = found.prefs_entry
-        congregation, prefs_warnings = refresh_congregation(
-            dav,
-            journal,
-            prefs.version if prefs else None,
-            prefs.path if prefs else None,
-            force=full_listing and _attempt == 0,
+        found = discovery.snapshot(span)
+        congregation, prefs_warnings = refresh_settings(
+            dav, journal, found.prefs, force=discovery.full_listing and attempt == 0
         )
         previous_weeks = settings.weeks_ahead
         settings = effective(config, congregation)
         if settings.weeks_ahead == previous_weeks:
             break
+    if not found.media_exists and owned:
+        raise media_gone(organizer=False)
+    state = found.member_state(span)
     result.warnings.extend(found.warnings)
     result.warnings.extend(prefs_warnings)
     days = meeting_dates(
         today, settings.weeks_ahead, settings.mw_day, settings.we_day, settings.co_week
     )
-    if settings.mw_day is None and settings.we_day is None and found.state.recurring:
+    if settings.mw_day is None and settings.we_day is None and state.recurring:
         result.warnings.append(
             _(
                 "The meeting days are not known (neither the congregation settings nor this "
@@ -139,7 +86,7 @@ def run_member_cycle(
 
     local_state = media.scan()
     plan = plan_sync(
-        desired_state(found.state, days, span),
+        desired_state(state, days, span),
         local_state,
         owned,
         journal.quarantined(),
@@ -147,34 +94,19 @@ def run_member_cycle(
         span[1],
     )
     result.warnings.extend(plan.warnings)
-    if plan.is_mass_deletion and not accept_deletions:
-        raise UnsafeToProceed(
-            _(
-                "This sync would remove {count} of the {owned} media files congsync keeps "
-                "up to date, because they disappeared from the server. Nothing was changed. If "
-                "that is intended, run “congsync sync --accept-deletions”."
-            ).format(count=plan.unexpected_removals, owned=plan.owned_in_use)
-        )
+    guard_deletions(
+        plan.unexpected_removals, plan.owned_in_use, organizer=False, accepted=accept_deletions
+    )
 
     _apply_local_actions(plan, media, journal, result)
     downloads = [a for a in plan.actions if isinstance(a, Download)]
-
-    def make_room(action: Download) -> None:
-        # A locally edited copy of an owned file goes to the trash before the server's replaces it.
-        if action.kind == "restore" and (action.date, action.name) in owned:
-            current = local_state.files.get(action.date, {}).get(action.name)
-            if current is not None:
-                media.trash(action.date, action.name)
-
     outcomes = download_all(
         downloads,
         dav,
-        media,
-        journal,
+        Installer(media, journal, owned, steps),
         workers=config.transfers,
         cancel=cancel,
         on_progress=on_progress,
-        before_install=make_room,
     )
     cancelled = False
     for outcome in outcomes:
@@ -188,6 +120,7 @@ def run_member_cycle(
                 )
             )
         else:
+            result.warnings.extend(outcome.warnings)
             result.bytes_downloaded += outcome.size
             if action.kind == "new":
                 result.downloaded += 1
@@ -195,7 +128,6 @@ def run_member_cycle(
             else:
                 result.updated += 1
     if cancelled:
-        journal.put(CACHE_KEY, cache.to_json())
         raise Cancelled(_("Stopped on request; the sync continues where it left off next time."))
 
     result.unchanged = plan.unchanged
@@ -203,14 +135,12 @@ def run_member_cycle(
         keep={media.partial_path(d.date, d.name, d.remote.version) for d in downloads}
     )
     media.purge_trash()
+    media.purge_originals(before=today.isoformat())
     media.remove_empty_date_dirs(before=today.isoformat())
     finished = datetime.now(UTC).isoformat(timespec="seconds")
     media.write_manifest(plan.expected, plan.hidden, media.scan(), finished)
     result.finished_at = finished
-    journal.put(CACHE_KEY, cache.to_json())
-    journal.put(RESULT_KEY, result.to_json())
-    if result.ok:
-        journal.put(LAST_SYNC_KEY, finished)
+    journal.record_result(result.to_json(), synced_at=finished if result.ok else None)
     return result
 
 
@@ -244,25 +174,3 @@ def _apply_local_actions(
                     date=action.date, name=action.name, reason=exc.message
                 )
             )
-
-
-def summarise(result: SyncResult) -> str:
-    """One line for the terminal and the log."""
-    parts = [
-        ngettext("{n} new file", "{n} new files", result.downloaded).format(n=result.downloaded),
-        ngettext("{n} updated", "{n} updated", result.updated).format(n=result.updated),
-        ngettext("{n} removed", "{n} removed", result.removed).format(n=result.removed),
-        ngettext("{n} hidden", "{n} hidden", result.hidden).format(n=result.hidden),
-        ngettext("{n} unchanged", "{n} unchanged", result.unchanged).format(n=result.unchanged),
-    ]
-    if result.uploaded or result.moved or result.deleted_remote or result.conflicts:
-        parts.append(
-            ngettext("{n} published", "{n} published", result.uploaded).format(n=result.uploaded)
-        )
-    if result.errors:
-        return ngettext(
-            "Sync finished: {counts}. {n} file failed.",
-            "Sync finished: {counts}. {n} files failed.",
-            len(result.errors),
-        ).format(counts=", ".join(parts), n=len(result.errors))
-    return _("Sync finished: {counts}.").format(counts=", ".join(parts))

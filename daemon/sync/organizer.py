@@ -6,16 +6,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 from daemon.config import Config
-from daemon.core.layout import HIDDEN, MEDIA, PREFS_FILE, RECURRING, parse_date_folder
+from daemon.core.layout import HIDDEN
 from daemon.core.organizer_plan import (
-    RECURRING_SCOPE,
     Action,
     Compare,
     Conflict,
@@ -26,142 +23,47 @@ from daemon.core.organizer_plan import (
     MoveLocal,
     MoveRemote,
     OrganizerPlan,
-    RemoteSnapshot,
-    Scope,
     TrashLocal,
     Upload,
-    date_scope,
-    hidden_scope,
     plan_organizer,
 )
 from daemon.core.records import LocalFile, OrganizerRecord, RemoteFile
 from daemon.core.settings import effective
-from daemon.dav.client import DavClient, RemoteEntry, RemotePath, is_strong_etag
+from daemon.dav import DavClient, Expect, RemoteEntry
 from daemon.errors import (
     AuthError,
     Cancelled,
     CongsyncError,
-    FolderMissing,
     LocalChanged,
     LocalDiskError,
     NetworkError,
-    NotFound,
     PreconditionFailed,
-    ServerError,
-    UnsafeToProceed,
 )
 from daemon.i18n import _
 from daemon.sync.cleanup import clean_past_folders
-from daemon.sync.discovery import list_congregation_folder, list_or_warn, to_remote_file
-from daemon.sync.downloads import fetch_verified
+from daemon.sync.congregation import refresh_settings
+from daemon.sync.discovery import Discovery, ServerSnapshot, to_remote_entry
 from daemon.sync.journal import Journal
-from daemon.sync.member import refresh_congregation
 from daemon.sync.organizer_folder import OrganizerFolder, same_content
 from daemon.sync.progress import Progress, ProgressMeter
 from daemon.sync.result import SyncResult
-from daemon.sync.uploads import (
-    STAGED_KEY,
-    STAGING_FOLDER,
-    Expected,
-    Stager,
-    clean_staging,
-)
+from daemon.sync.safety import guard_deletions, media_gone
+from daemon.sync.uploads import Stager, clean_staging
 
 log = logging.getLogger(__name__)
 
-CLEANUP_KEY = "organizer_cleanup_day"
-SEEN_KEY = "organizer_seen"  # new or changed files as last seen: {rel: [size, mtime_ns, since]}
-RESULT_KEY = "organizer_last_result"
 SETTLE_SECONDS = 2.0
-
-
-@dataclass
-class ServerView:
-    """What one cycle learned about the server's synced folders."""
-
-    snapshot: RemoteSnapshot
-    collections: set[RemotePath]  # folders known to exist (no MKCOL needed)
-    prefs: RemoteEntry | None
-    media_missing: bool
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def staging_exists(self) -> bool:
-        return (STAGING_FOLDER,) in self.collections
-
-
-def list_server(dav: DavClient, today: date, cancel: threading.Event | None = None) -> ServerView:
-    """Depth-1 listings of the root, Media/, Hidden/ and their folders for today and later."""
-    root = list_congregation_folder(dav, cancel)
-    warnings = list(root.warnings)
-    children = {e.name: e for e in root.children}
-    collections: set[RemotePath] = {()}
-    files: dict[Scope, dict[RemotePath, RemoteFile]] = {}
-    folders: dict[Scope, list[RemotePath]] = {}
-    uncertain: set[Scope] = set()
-    completeness = {MEDIA: root.complete, HIDDEN: root.complete}
-
-    def list_scope(scope: Scope, entry: RemoteEntry) -> None:
-        folders.setdefault(scope, []).append(entry.path)
-        collections.add(entry.path)
-        listing = list_or_warn(partial(dav.list, entry.path, cancel), entry.path, warnings)
-        if listing is None or not listing.complete:
-            uncertain.add(scope)
-        if listing is None:
-            return
-        bucket = files.setdefault(scope, {})
-        for child in listing.children:
-            if not child.is_dir:
-                bucket[child.path] = to_remote_file(child)
-
-    for top in (MEDIA, HIDDEN):
-        entry = children.get(top)
-        if entry is None or not entry.is_dir:
-            continue
-        collections.add((top,))
-        listing = dav.list((top,), cancel)
-        warnings.extend(listing.warnings)
-        completeness[top] = completeness[top] and listing.complete
-        for child in listing.children:
-            if not child.is_dir:
-                continue
-            if top == MEDIA and child.name == RECURRING:
-                list_scope(RECURRING_SCOPE, child)
-                continue
-            day = parse_date_folder(child.name)
-            if day is None or day < today:
-                continue  # not a date (left alone), or a past meeting (no longer synced)
-            list_scope(date_scope(day) if top == MEDIA else hidden_scope(day), child)
-
-    staging = children.get(STAGING_FOLDER)
-    if staging is not None and staging.is_dir:
-        collections.add(staging.path)
-    prefs = children.get(PREFS_FILE)
-    media = children.get(MEDIA)
-    snapshot = RemoteSnapshot(
-        files=files,
-        folders={scope: tuple(sorted(paths)) for scope, paths in folders.items()},
-        uncertain=frozenset(uncertain),
-        media_complete=completeness[MEDIA],
-        hidden_complete=completeness[HIDDEN],
-    )
-    return ServerView(
-        snapshot=snapshot,
-        collections=collections,
-        prefs=prefs if prefs is not None and not prefs.is_dir else None,
-        media_missing=media is None or not media.is_dir,
-        warnings=warnings,
-    )
 
 
 def run_organizer_cycle(
     config: Config,
     dav: DavClient,
     journal: Journal,
+    discovery: Discovery,
     *,
     cancel: threading.Event,
     on_progress: Callable[[Progress], None] | None = None,
-    today: date | None = None,
+    today: date,
     accept_deletions: bool = False,
     settle_seconds: float = SETTLE_SECONDS,
 ) -> SyncResult:
@@ -169,42 +71,32 @@ def run_organizer_cycle(
 
     Raises FolderMissing or UnsafeToProceed (nothing changed) when the picture is suspicious,
     NetworkError/AuthError/Cancelled for failures of the whole cycle; per-file failures are
-    listed in the result.
+    listed in the result. Tells `discovery` when it changed the server.
     """
     config.require_organizer()
     assert config.organizer_dir is not None  # Config guarantees it for organizers
-    today = today or date.today()
     started = datetime.now(UTC)
     result = SyncResult(started_at=started.isoformat(timespec="seconds"))
     folder = OrganizerFolder(config.organizer_dir)
     records = journal.organizer_records()
     folder.prepare(has_history=bool(records))
 
-    server = list_server(dav, today, cancel)
+    server = discovery.snapshot((today, None))
     result.warnings.extend(server.warnings)
-    if server.media_missing and any(not r.rel.startswith(f"{HIDDEN}/") for r in records.values()):
-        raise FolderMissing(
-            _(
-                "The Media folder is gone from the congregation folder on the server. congsync "
-                "changes nothing in the organizer folder until this is resolved."
-            )
-        )
-    prefs = server.prefs
-    congregation, prefs_warnings = refresh_congregation(
-        dav,
-        journal,
-        prefs.version if prefs else None,
-        prefs.path if prefs else None,
-        force=False,
-    )
+    if not server.media_exists and any(
+        not r.rel.startswith(f"{HIDDEN}/") for r in records.values()
+    ):
+        raise media_gone(organizer=True)
+    congregation, prefs_warnings = refresh_settings(dav, journal, server.prefs, force=False)
     result.warnings.extend(prefs_warnings)
     settings = effective(config, congregation)
 
     # Uploads this computer left half done (a crash, a killed process) go first.
     if server.staging_exists:
-        clean_staging(dav, journal, cancel=cancel)
-    elif journal.get(STAGED_KEY):
-        journal.put(STAGED_KEY, [])
+        if clean_staging(dav, journal, cancel=cancel):
+            discovery.server_changed()
+    elif journal.staged():
+        journal.forget_staged()
 
     scanned_at = time.monotonic()
     scanned = folder.scan(today)
@@ -220,29 +112,25 @@ def run_organizer_cycle(
     local = LocalSnapshot(files=files, busy=frozenset(busy))
 
     plan = plan_organizer(
-        local, server.snapshot, records, today=today, date_format=settings.date_format
+        local, server.organizer_state(today), records, today=today, date_format=settings.date_format
     )
     result.warnings.extend(plan.warnings)
-    if plan.is_mass_deletion and not accept_deletions:
-        raise UnsafeToProceed(
-            _(
-                "This sync would delete {count} of the {owned} files synced between the organizer "
-                "folder and the server. Nothing was changed. If that is intended, confirm the "
-                "deletions (“congsync sync --accept-deletions”)."
-            ).format(count=plan.deletions, owned=plan.owned_in_use)
-        )
+    guard_deletions(plan.deletions, plan.owned_in_use, organizer=True, accepted=accept_deletions)
 
-    executor = _Executor(config, dav, journal, folder, server, cancel, plan, on_progress, result)
-    executor.run()
+    executor = _Executor(dav, journal, folder, server, cancel, plan, on_progress, result)
+    try:
+        executor.run()
+    finally:
+        if executor.wrote:
+            discovery.server_changed()
 
     if busy:
         log.info("organizer: %d file(s) still being written, left for later", len(busy))
-    _daily_cleanup(config, dav, journal, today, settings.keep_days, cancel, result)
+    if _daily_cleanup(config, dav, journal, server, today, settings.keep_days, cancel, result):
+        discovery.server_changed()
     folder.purge(keep=executor.partials_in_use)
-    finished = datetime.now(UTC).isoformat(timespec="seconds")
-    result.finished_at = finished
+    result.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
     result.unchanged = plan.unchanged
-    journal.put(RESULT_KEY, result.to_json())
     return result
 
 
@@ -257,7 +145,7 @@ def _settle(
     """Which new or changed files are finished: unchanged since an earlier cycle saw them, or
     across a `settle_seconds` wait now (so a file that stays unpublishable, e.g. a name clash,
     does not make every cycle wait)."""
-    earlier: dict[str, list[Any]] = journal.get(SEEN_KEY) or {}
+    earlier = journal.organizer_seen()
     wall = time.time()
     proven: dict[str, LocalFile] = {}
     for rel, f in candidates.items():
@@ -280,7 +168,7 @@ def _settle(
         seen = earlier.get(rel)
         unchanged = seen is not None and seen[:2] == [f.size, f.mtime_ns]
         memory[rel] = [f.size, f.mtime_ns, seen[2] if unchanged and seen else wall]
-    journal.put(SEEN_KEY, memory)
+    journal.save_organizer_seen(memory)
     return stable, busy
 
 
@@ -288,16 +176,21 @@ def _daily_cleanup(
     config: Config,
     dav: DavClient,
     journal: Journal,
+    server: ServerSnapshot,
     today: date,
     keep_days: int,
     cancel: threading.Event,
     result: SyncResult,
-) -> None:
-    """Past date folders on the server go once a day (only inside Media/ and Hidden/)."""
-    if journal.get(CLEANUP_KEY) == today.isoformat():
-        return
+) -> bool:
+    """Past date folders on the server go once a day (only inside Media/ and Hidden/).
+
+    Returns whether anything was removed."""
+    if journal.organizer_cleanup_day() == today.isoformat():
+        return False
     try:
-        removed = clean_past_folders(config, dav, today=today, keep_days=keep_days, cancel=cancel)
+        removed = clean_past_folders(
+            config, dav, server, today=today, keep_days=keep_days, cancel=cancel
+        )
     except CongsyncError as exc:
         if isinstance(exc, AuthError | NetworkError | Cancelled):
             raise
@@ -306,10 +199,9 @@ def _daily_cleanup(
                 reason=exc.message
             )
         )
-        return
-    for path in removed:
-        log.info("removed the past meeting folder %s from the server", "/".join(path))
-    journal.put(CLEANUP_KEY, today.isoformat())
+        return False
+    journal.set_organizer_cleanup_day(today.isoformat())
+    return bool(removed)
 
 
 class _Executor:
@@ -317,29 +209,26 @@ class _Executor:
 
     def __init__(
         self,
-        config: Config,
         dav: DavClient,
         journal: Journal,
         folder: OrganizerFolder,
-        server: ServerView,
+        server: ServerSnapshot,
         cancel: threading.Event,
         plan: OrganizerPlan,
         on_progress: Callable[[Progress], None] | None,
         result: SyncResult,
     ) -> None:
-        self.config = config
         self.dav = dav
         self.journal = journal
         self.folder = folder
-        self.collections = set(server.collections)
+        self.collections = server.collections  # grows as folders are created
         self.cancel = cancel
         self.plan = plan
         self.result = result
+        self.wrote = False  # whether anything on the server changed
         self.now = datetime.now().astimezone()  # conflict copies carry the organizer's local time
         self.partials_in_use: set[Path] = set()
-        self.stager = Stager(
-            dav, journal=journal, ensure_collection=self.ensure_collection, cancel=cancel
-        )
+        self.stager = Stager(dav, journal=journal, collections=self.collections, cancel=cancel)
         total = 0
         count = 0
         for action in plan.actions:
@@ -350,13 +239,6 @@ class _Executor:
                 total += action.remote.size or 0
                 count += 1
         self.meter = ProgressMeter(count, total, on_progress)
-
-    def ensure_collection(self, path: RemotePath) -> None:
-        for depth in range(1, len(path) + 1):
-            prefix = path[:depth]
-            if prefix not in self.collections:
-                self.dav.mkcol(prefix)
-                self.collections.add(prefix)
 
     def run(self) -> None:
         for action in self.plan.actions:
@@ -409,21 +291,21 @@ class _Executor:
 
     def upload(self, action: Upload) -> None:
         self.meter.file_started(action.rel)
-        replace = (
-            Expected(action.previous.version, action.previous.etag_raw)
-            if action.previous is not None
-            else None
+        previous = action.previous
+        expect = (
+            Expect(previous.version, previous.etag_raw) if previous is not None else Expect.absent()
         )
         try:
             entry = self.stager.upload_file(
                 self.folder.path(action.rel),
                 action.target,
                 local=action.local,
-                replace=replace,
+                expect=expect,
                 on_bytes=self.meter.add_bytes,
             )
         finally:
             self.meter.file_done()
+        self.wrote = True
         self.record(action.rel, entry, action.local)
         self.result.uploaded += 1
         self.result.bytes_uploaded += action.local.size
@@ -452,8 +334,8 @@ class _Executor:
         self.partials_in_use.add(partial)
         self.meter.file_started(rel)
         try:
-            size = fetch_verified(
-                self.dav, remote, partial, rel, cancel=self.cancel, on_bytes=self.meter.add_bytes
+            size = self.dav.download(
+                to_remote_entry(remote), partial, cancel=self.cancel, on_bytes=self.meter.add_bytes
             )
         finally:
             self.meter.file_done()
@@ -501,40 +383,14 @@ class _Executor:
 
     # -- deletions and moves --------------------------------------------------------------
 
-    def check_unchanged(self, record: OrganizerRecord) -> str | None:
-        """The condition for a request on the record's server file; raises if it changed.
-
-        With a strong ETag the server checks (If-Match / If); otherwise the journal decides,
-        from a fresh Depth-0 look at the file.
-        """
-        if is_strong_etag(record.etag_raw):
-            return record.etag_raw
-        try:
-            current = self.dav.stat(record.remote_path, self.cancel)
-        except NotFound:
-            current = None
-        if current is None or current.version != record.version:
-            raise PreconditionFailed(
-                _("{what} was changed on the server by someone else meanwhile.").format(
-                    what="/".join(record.remote_path)
-                )
-            )
-        return None
-
     def delete_remote(self, action: DeleteRemote) -> None:
         if self.folder.stat(action.rel) is not None:
             return  # it came back meanwhile: the next cycle looks again
-        condition = self.check_unchanged(action.record)
-        try:
-            self.dav.delete(action.record.remote_path, if_match=condition)
-        except ServerError as exc:
-            if exc.status == 412:
-                raise PreconditionFailed(
-                    _("{what} was changed on the server by someone else meanwhile.").format(
-                        what="/".join(action.record.remote_path)
-                    )
-                ) from None
-            raise
+        record = action.record
+        self.dav.delete(
+            record.remote_path, expect=Expect(record.version, record.etag_raw), cancel=self.cancel
+        )
+        self.wrote = True
         self.journal.forget_organizer(action.rel)
         self.result.deleted_remote += 1
 
@@ -548,30 +404,16 @@ class _Executor:
     def move_remote(self, action: MoveRemote) -> None:
         if self.folder.stat(action.new_rel) != action.local:
             return  # changed meanwhile: decided again next cycle
-        condition = self.check_unchanged(action.record)
-        if condition is not None:
-            # The tagged If below guards the target; make sure the source is still ours too.
-            try:
-                current = self.dav.stat(action.record.remote_path, self.cancel)
-            except NotFound:
-                current = None
-            if current is None or current.version != action.record.version:
-                raise PreconditionFailed(
-                    _("{what} was changed on the server by someone else meanwhile.").format(
-                        what="/".join(action.record.remote_path)
-                    )
-                )
-        self.ensure_collection(action.target[:-1])
-        try:
-            self.dav.move(action.record.remote_path, action.target, overwrite=False)
-        except ServerError as exc:
-            if exc.status == 412:
-                raise PreconditionFailed(
-                    _("{what} was published on the server by someone else meanwhile.").format(
-                        what="/".join(action.target)
-                    )
-                ) from None
-            raise
+        record = action.record
+        self.dav.ensure_collections(action.target[:-1], self.collections)
+        self.dav.move(
+            record.remote_path,
+            action.target,
+            expect=Expect.absent(),
+            source_expect=Expect(record.version, record.etag_raw),
+            cancel=self.cancel,
+        )
+        self.wrote = True
         entry = self.dav.stat(action.target, self.cancel)
         with self.journal.transaction():
             self.journal.forget_organizer(action.rel)

@@ -7,14 +7,13 @@ is sent. Files are published through uploads.Stager (temporary name, then MOVE i
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from daemon.config import Config, Profile
+from daemon.config import Config
 from daemon.core.layout import (
     HIDDEN,
     MAX_PREFS_BYTES,
@@ -29,13 +28,14 @@ from daemon.core.layout import (
     validate_setting,
 )
 from daemon.core.names import collision_key, safe_local_name
-from daemon.core.records import LocalFile
-from daemon.credentials import get_password
-from daemon.dav.client import DavClient, RemoteEntry, RemotePath
+from daemon.core.records import LocalFile, RemoteFile
+from daemon.dav import DavClient, Expect, RemotePath
 from daemon.errors import ConfigError, LocalDiskError, NotFound, PreconditionFailed
 from daemon.i18n import _
-from daemon.sync.engine import open_dav
-from daemon.sync.uploads import Expected, Stager
+from daemon.sync.congregation import refresh_settings
+from daemon.sync.discovery import Discovery, ServerSnapshot
+from daemon.sync.journal import Journal
+from daemon.sync.uploads import Stager
 
 PUSH_ATTEMPTS = 3
 
@@ -73,82 +73,68 @@ class Publisher:
         self,
         config: Config,
         dav: DavClient,
+        journal: Journal,
         *,
         today: date | None = None,
         cancel: threading.Event | None = None,
     ) -> None:
         self.config = config
         self.dav = dav
+        self.journal = journal
         self.today = today or date.today()
         self.cancel = cancel
+        self.discovery = Discovery(dav, journal.listing_memory(), full_listing=True, cancel=cancel)
 
     # -- reading ------------------------------------------------------------------------------
 
-    def _children(self, path: RemotePath) -> list[RemoteEntry]:
-        try:
-            return list(self.dav.list(path, self.cancel).children)
-        except NotFound:
-            return []
-
-    def _date_folders(self, top: str, day: date | None = None) -> dict[date, list[RemotePath]]:
-        found: dict[date, list[RemotePath]] = {}
-        for entry in self._children((top,)):
-            parsed = parse_date_folder(entry.name) if entry.is_dir else None
-            if parsed is not None and (parsed == day if day else parsed >= self.today):
-                found.setdefault(parsed, []).append(entry.path)
-        return {d: sorted(paths) for d, paths in found.items()}
-
-    def _files(self, folders: Sequence[RemotePath]) -> dict[str, RemoteEntry]:
-        files: dict[str, RemoteEntry] = {}
-        for folder in folders:
-            for entry in self._children(folder):
-                if not entry.is_dir:
-                    files.setdefault(entry.name, entry)
-        return files
+    def _look(self, day: date | None = None) -> ServerSnapshot:
+        """The server for one meeting (any date), or for every meeting from today on."""
+        return self.discovery.snapshot((day, day) if day else (self.today, None))
 
     def media(self, day: date | None = None) -> list[MeetingMedia]:
         """The media of one meeting, or of every meeting from today on."""
-        dated = self._date_folders(MEDIA, day)
-        hidden_folders = self._date_folders(HIDDEN, day)
+        server = self._look(day)
+        if day is not None:
+            days = {day}
+        else:
+            days = {d for d in (*server.media_dates, *server.hidden_dates) if d >= self.today}
         result = []
-        for each in sorted(set(dated) | set(hidden_folders) | ({day} if day else set())):
-            hidden = set(self._files(hidden_folders.get(each, [])))
+        for each in sorted(days):
+            hidden = set(server.files_on(HIDDEN, each))
             hidden_keys = {collision_key(safe_local_name(n) or n) for n in hidden}
             files = tuple(
-                ListedFile(name, entry.size, collision_key(name) in hidden_keys)
-                for name, entry in sorted(self._files(dated.get(each, [])).items())
+                ListedFile(name, file.size, collision_key(name) in hidden_keys)
+                for name, file in sorted(server.files_on(MEDIA, each).items())
             )
             result.append(MeetingMedia(each, files, tuple(sorted(hidden))))
         return result
 
     def recurring(self) -> list[ListedFile]:
-        return [
-            ListedFile(name, entry.size)
-            for name, entry in sorted(self._files([(MEDIA, RECURRING)]).items())
-        ]
+        recurring = self._look().recurring
+        files = recurring.files if recurring is not None else {}
+        return [ListedFile(name, file.size) for name, file in sorted(files.items())]
 
     # -- publishing -----------------------------------------------------------------------------
 
     def _stager(self) -> Stager:
         return Stager(self.dav, cancel=self.cancel)
 
-    def _date_format(self) -> str | None:
-        try:
-            data = self.dav.get_bytes((PREFS_FILE,), MAX_PREFS_BYTES)
-        except NotFound:
-            return None
-        try:
-            settings, _warnings = parse_forced_prefs(data)
-        except ValueError:
-            return None
-        return settings.output_folder_date_format
+    def _published(self) -> None:
+        """Something changed on the server: the next look is a fresh one."""
+        self.discovery.server_changed()
 
     def _folder_for(self, day: date, top: str) -> RemotePath:
         """The server folder for `day`: an existing one in any spelling, else a new one."""
-        existing = self._date_folders(top, day).get(day)
+        server = self._look(day)
+        existing = (server.media_dates if top == MEDIA else server.hidden_dates).get(day)
         if existing:
             return existing[0]
-        return (top, format_date_folder(day, self._date_format()))
+        settings, _warnings = refresh_settings(self.dav, self.journal, server.prefs, force=False)
+        return (top, format_date_folder(day, settings.output_folder_date_format))
+
+    def _files_in(self, folder: RemotePath, day: date | None) -> dict[str, RemoteFile]:
+        contents = self._look(day).contents(folder)
+        return dict(contents.files) if contents is not None else {}
 
     def _check_future(self, day: date) -> None:
         if day < self.today:
@@ -170,7 +156,7 @@ class Publisher:
         """Publish files for the meeting on `day`; returns one sentence per file."""
         self.config.require_organizer()
         self._check_future(day)
-        return self._add(self._folder_for(day, MEDIA), files, replace, on_bytes)
+        return self._add(self._folder_for(day, MEDIA), day, files, replace, on_bytes)
 
     def add_recurring(
         self,
@@ -180,17 +166,18 @@ class Publisher:
         on_bytes: Callable[[int], None] | None = None,
     ) -> list[str]:
         self.config.require_organizer()
-        return self._add((MEDIA, RECURRING), files, replace, on_bytes)
+        return self._add((MEDIA, RECURRING), None, files, replace, on_bytes)
 
     def _add(
         self,
         folder: RemotePath,
+        day: date | None,
         files: Sequence[Path],
         replace: bool,
         on_bytes: Callable[[int], None] | None,
     ) -> list[str]:
         sources = [(source, _local_state(source)) for source in files]  # all readable, or none
-        existing = {collision_key(e.name): e for e in self._files([folder]).values()}
+        existing = {collision_key(n): f for n, f in self._files_in(folder, day).items()}
         stager = self._stager()
         messages = []
         for source, local in sources:
@@ -206,11 +193,14 @@ class Publisher:
                 raise ConfigError(
                     _(
                         "“{name}” is already published in {folder}. Add --replace to replace it."
-                    ).format(name=current.name, folder="/".join(folder))
+                    ).format(name=current.path[-1], folder="/".join(folder))
                 )
             target = current.path if current is not None else (*folder, name)
-            expected = Expected(current.version, current.etag_raw) if current else None
-            stager.upload_file(source, target, local=local, replace=expected, on_bytes=on_bytes)
+            expect = Expect(current.version, current.etag_raw) if current else Expect.absent()
+            try:
+                stager.upload_file(source, target, local=local, expect=expect, on_bytes=on_bytes)
+            finally:
+                self._published()
             if target[-1] != source.name:
                 message = _(
                     "Published {file} as “{name}” in {folder}, a name every computer can use."
@@ -226,23 +216,25 @@ class Publisher:
 
     def remove_media(self, day: date, name: str) -> str:
         self.config.require_organizer()
-        folders = self._date_folders(MEDIA, day).get(day, [])
-        return self._remove(folders, name, day.isoformat())
+        return self._remove(self._look(day).files_on(MEDIA, day), name, day.isoformat())
 
     def remove_recurring(self, name: str) -> str:
         self.config.require_organizer()
-        return self._remove([(MEDIA, RECURRING)], name, RECURRING)
+        return self._remove(self._files_in((MEDIA, RECURRING), None), name, RECURRING)
 
-    def _remove(self, folders: Sequence[RemotePath], name: str, where: str) -> str:
-        entry = _find(self._files(folders), name)
-        if entry is None:
+    def _remove(self, files: Mapping[str, RemoteFile], name: str, where: str) -> str:
+        found = _find(files, name)
+        if found is None:
             raise NotFound(
                 _("There is no “{name}” in {where} on the server.").format(name=name, where=where),
                 404,
             )
-        self.dav.delete(entry.path)
+        self.dav.delete(
+            found.path, expect=Expect(found.version, found.etag_raw), cancel=self.cancel
+        )
+        self._published()
         return _("Removed {name} from {where}; members' copies go at their next sync.").format(
-            name=entry.name, where=where
+            name=found.path[-1], where=where
         )
 
     # -- hiding ---------------------------------------------------------------------------------
@@ -254,14 +246,16 @@ class Publisher:
         marker = safe_local_name(name)
         if marker is None:
             raise ConfigError(_("“{name}” is not a file name.").format(name=name))
-        folders = self._date_folders(HIDDEN, day).get(day, [])
-        if _find(self._files(folders), marker) is not None:
-            return [_("{name} is already hidden on {date}.").format(name=marker, date=day)]
+        already = _("{name} is already hidden on {date}.").format(name=marker, date=day)
+        if _find(self._look(day).files_on(HIDDEN, day), marker) is not None:
+            return [already]
         target = (*self._folder_for(day, HIDDEN), marker)
         try:
-            self._stager().upload_bytes(b"", target, replace=None)
+            self._stager().upload_bytes(b"", target, expect=Expect.absent())
         except PreconditionFailed:
-            return [_("{name} is already hidden on {date}.").format(name=marker, date=day)]
+            return [already]
+        finally:
+            self._published()
         messages = [
             _(
                 "{name} is hidden at the meeting on {date}; members move it aside at their next sync."
@@ -280,20 +274,22 @@ class Publisher:
 
     def unhide(self, day: date, name: str) -> str:
         self.config.require_organizer()
-        folders = self._date_folders(HIDDEN, day).get(day, [])
+        server = self._look(day)
         markers = [
-            entry
-            for folder in folders
-            if (entry := _find(self._files([folder]), safe_local_name(name) or name)) is not None
+            found
+            for folder in server.hidden_dates.get(day, ())
+            if (contents := server.contents(folder)) is not None
+            and (found := _find(contents.files, safe_local_name(name) or name)) is not None
         ]
         if not markers:
             raise NotFound(
                 _("{name} is not hidden on {date}.").format(name=name, date=day.isoformat()), 404
             )
-        for entry in markers:
-            self.dav.delete(entry.path)
+        for found in markers:
+            self.dav.delete(found.path, cancel=self.cancel)
+        self._published()
         return _("{name} is shown again at the meeting on {date}.").format(
-            name=markers[0].name, date=day.isoformat()
+            name=markers[0].path[-1], date=day.isoformat()
         )
 
     # -- congregation-wide settings --------------------------------------------------------------
@@ -340,7 +336,9 @@ class Publisher:
     def _rewrite_prefs(self, rewrite: Callable[[Mapping[str, Any]], bytes]) -> None:
         """Read, change and write forcedPrefs.json, conditionally: a concurrent push is redone."""
         for attempt in range(PUSH_ATTEMPTS):
-            entry = self._prefs_entry()
+            entry = self.dav.stat_or_none((PREFS_FILE,), self.cancel)
+            if entry is not None and entry.is_dir:
+                entry = None
             raw: Mapping[str, Any] = {}
             if entry is not None:
                 data = self.dav.get_bytes((PREFS_FILE,), MAX_PREFS_BYTES)
@@ -358,23 +356,18 @@ class Publisher:
                 content = rewrite(raw)
             except ValueError as exc:
                 raise ConfigError(str(exc)) from None
-            expected = Expected(entry.version, entry.etag_raw) if entry is not None else None
+            expect = Expect.entry(entry) if entry is not None else Expect.absent()
             try:
-                self._stager().upload_bytes(content, (PREFS_FILE,), replace=expected)
+                self._stager().upload_bytes(content, (PREFS_FILE,), expect=expect)
                 return
             except PreconditionFailed:
                 if attempt == PUSH_ATTEMPTS - 1:
                     raise
-
-    def _prefs_entry(self) -> RemoteEntry | None:
-        try:
-            entry = self.dav.stat((PREFS_FILE,), self.cancel)
-        except NotFound:
-            return None
-        return None if entry.is_dir else entry
+            finally:
+                self._published()
 
 
-def _find(files: Mapping[str, RemoteEntry], name: str) -> RemoteEntry | None:
+def _find(files: Mapping[str, RemoteFile], name: str) -> RemoteFile | None:
     """The file called `name`, or the one file whose name differs only in case or form."""
     if name in files:
         return files[name]
@@ -392,13 +385,3 @@ def _local_state(source: Path) -> LocalFile:
     if not source.is_file():
         raise LocalDiskError(_("{path} is not a file.").format(path=source))
     return LocalFile(size=st.st_size, mtime_ns=st.st_mtime_ns)
-
-
-@contextmanager
-def open_publisher(profile: Profile, *, write: bool) -> Iterator[Publisher]:
-    """A Publisher on the profile's server; for changes the role is checked before anything else."""
-    config = profile.config
-    if write:
-        config.require_organizer()  # before the keyring is asked or a request is sent
-    with open_dav(config, get_password(config)) as dav:
-        yield Publisher(config, dav)

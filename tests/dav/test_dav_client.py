@@ -13,7 +13,7 @@ from davserver import DavFixture
 from support import TUESDAY, Member, write_prefs
 
 import daemon.dav.client
-from daemon.dav.client import MAX_RETRY_AFTER, normalise_etag, parse_http_date, parse_retry_after
+from daemon.dav import MAX_RETRY_AFTER, normalise_etag, parse_http_date, parse_retry_after
 from daemon.errors import HostileResponse
 from daemon.sync.media_folder import MediaFolder
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -31,7 +32,7 @@ def configure(dav: DavFixture, tmp_path: Path, role: str) -> Config:
         organizer_dir=tmp_path / "organizer" if role == "organizer" else None,
         ca_bundle=dav.ca_path,
     )
-    Profile.default().save(config)
+    Profile.from_environment(os.environ).save(config)
     store_password(config, dav.password)
     return config
 

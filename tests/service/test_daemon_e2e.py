@@ -16,11 +16,10 @@ from davserver import DavFixture
 from installation import TOMORROW, Installation, wait_until
 from support import Member, write_prefs
 
-from daemon.commands.run import CycleRunner
 from daemon.dav.client import server_reachable
 from daemon.server.webdav import DavServer
 from daemon.service.daemon import Daemon
-from daemon.sync.engine import Engine
+from daemon.service.root import ProfileRoot
 
 
 @pytest.fixture
@@ -131,17 +130,11 @@ def test_commands_for_the_daemon_say_when_none_runs(installation: Installation):
     assert "not running" in done.stderr
 
 
-def in_process_daemon(member: Member, password: str, **options: Any) -> tuple[Daemon, Engine]:
-    engine = Engine(member.profile, password=password)
-    runner = CycleRunner(member.profile, engine)
-    daemon = Daemon(
-        member.profile.paths,
-        runner,
-        interval=1,
-        scheduler_options={"jitter": 0.0, **options},
-    )
-    runner.daemon = daemon
-    return daemon, engine
+def in_process_daemon(member: Member, password: str, **options: Any) -> tuple[Daemon, ProfileRoot]:
+    """The daemon `congsync run` builds, in this process (its composition root, as is)."""
+    root = ProfileRoot(member.profile, password=password)
+    daemon = root.daemon(interval=1, scheduler_options={"jitter": 0.0, **options})
+    return daemon, root
 
 
 def _free_port() -> int:
@@ -160,7 +153,7 @@ def test_server_down_then_back_goes_offline_and_recovers_by_itself(dav: DavFixtu
     server = DavServer(dav.root, dav.server.tls, users=users, port=port)
     server.start()
     member = Member(dav, tmp_path / "m", url=server.url)
-    daemon, engine = in_process_daemon(member, dav.password, backoff_base=1, backoff_cap=2)
+    daemon, root = in_process_daemon(member, dav.password, backoff_base=1, backoff_cap=2)
     daemon.start()
     try:
         wait_until(lambda: daemon.snapshot().state == "idle")
@@ -175,7 +168,7 @@ def test_server_down_then_back_goes_offline_and_recovers_by_itself(dav: DavFixtu
         wait_until(lambda: daemon.snapshot().state == "idle")
     finally:
         daemon.stop()
-        engine.close()
+        root.close()
         server.stop()
 
 
@@ -189,7 +182,7 @@ def test_when_the_server_answers_again_the_daemon_does_not_wait_out_its_backoff(
     server.start()
     member = Member(dav, tmp_path / "m", url=server.url)
     # A backoff of an hour: only the reachability probe can explain a quick recovery.
-    daemon, engine = in_process_daemon(
+    daemon, root = in_process_daemon(
         member,
         dav.password,
         backoff_base=3600,
@@ -210,14 +203,14 @@ def test_when_the_server_answers_again_the_daemon_does_not_wait_out_its_backoff(
         wait_until(lambda: member.files(TOMORROW), timeout=30)
     finally:
         daemon.stop()
-        engine.close()
+        root.close()
         server.stop()
 
 
 def test_a_wrong_password_is_an_error_state_and_polling_backs_off(dav: DavFixture, tmp_path: Path):
     write_prefs(dav)
     member = Member(dav, tmp_path / "m")
-    daemon, engine = in_process_daemon(member, "wrong-password")
+    daemon, root = in_process_daemon(member, "wrong-password")
     daemon.start()
     try:
         snapshot = wait_until(lambda: (s := daemon.snapshot()).state == "error" and s)
@@ -227,7 +220,7 @@ def test_a_wrong_password_is_an_error_state_and_polling_backs_off(dav: DavFixtur
         assert dav.faults.count("PROPFIND") == attempts
     finally:
         daemon.stop()
-        engine.close()
+        root.close()
 
 
 def test_sigterm_in_the_middle_of_a_download_ends_the_process_quickly(

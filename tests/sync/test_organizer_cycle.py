@@ -9,21 +9,23 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
 from davserver import DavFixture
-from organizer_support import Organizer, server_files
+from organizer_support import Organizer, organizer_cycle, server_files
 from support import SUNDAY, TODAY, TUESDAY, Member, write_prefs
 
 from daemon.core.records import LocalFile
-from daemon.errors import FolderMissing, PreconditionFailed, RoleError, ServerError, UnsafeToProceed
+from daemon.dav import Expect
+from daemon.errors import FolderMissing, PreconditionFailed, RoleError, UnsafeToProceed
 from daemon.sync.cleanup import clean_past_folders
-from daemon.sync.engine import open_dav
+from daemon.sync.connection import open_dav
+from daemon.sync.discovery import Discovery, ServerSnapshot
 from daemon.sync.journal import Journal
-from daemon.sync.organizer import run_organizer_cycle
 from daemon.sync.progress import Progress
-from daemon.sync.uploads import STAGING_FOLDER, Expected, Stager
+from daemon.sync.uploads import STAGING_FOLDER, Stager
 from daemon.sync.watch import OrganizerWatcher
 
 STAGING = f"/{'congregation'}/{STAGING_FOLDER}"
@@ -419,7 +421,7 @@ def test_a_replacement_never_overwrites_a_version_it_did_not_know(
                 source,
                 ("Media", TUESDAY, "talk.mp4"),
                 local=LocalFile(st.st_size, st.st_mtime_ns),
-                replace=Expected("etag:an-older-version", '"an-older-version"'),
+                expect=Expect("etag:an-older-version", '"an-older-version"'),
             )
 
     assert dav.read_file(f"Media/{TUESDAY}/talk.mp4") == b"theirs"
@@ -430,19 +432,16 @@ def test_the_server_honours_the_tagged_if_on_move(dav: DavFixture, org1: Organiz
     dav.put_file(f"Media/{TUESDAY}/talk.mp4", b"theirs")
     dav.put_file(f"{STAGING_FOLDER}/x.part", b"mine")
     with open_dav(org1.profile.config, dav.password) as client:
-        with pytest.raises(ServerError) as refused:
+        with pytest.raises(PreconditionFailed):
             client.move(
                 (STAGING_FOLDER, "x.part"),
                 ("Media", TUESDAY, "talk.mp4"),
-                if_target_etag='"not-the-current-etag"',
+                expect=Expect("etag:not-the-current-etag", '"not-the-current-etag"'),
             )
         current = client.stat(("Media", TUESDAY, "talk.mp4"))
         client.move(
-            (STAGING_FOLDER, "x.part"),
-            ("Media", TUESDAY, "talk.mp4"),
-            if_target_etag=current.etag_raw,
+            (STAGING_FOLDER, "x.part"), ("Media", TUESDAY, "talk.mp4"), expect=Expect.entry(current)
         )
-    assert refused.value.status == 412
     assert dav.read_file(f"Media/{TUESDAY}/talk.mp4") == b"mine"
 
 
@@ -531,9 +530,21 @@ def test_a_member_can_never_write_and_no_request_is_sent(
     try:
         with open_dav(config, dav.password) as client:
             with pytest.raises(RoleError) as refused:
-                run_organizer_cycle(config, client, journal, cancel=threading.Event())
+                organizer_cycle(config, client, journal)
+            past = ServerSnapshot(
+                span=(TODAY, None),
+                root_version=None,
+                prefs=None,
+                staging_exists=False,
+                media_exists=True,
+                hidden_exists=False,
+                root_complete=True,
+                media_complete=True,
+                hidden_complete=True,
+                media_dates={date(2029, 1, 1): (("Media", "2029-01-01"),)},
+            )
             with pytest.raises(RoleError):
-                clean_past_folders(config, client)
+                clean_past_folders(config, client, past, today=TODAY)
     finally:
         journal.close()
 
@@ -613,7 +624,8 @@ def test_cleanup_removes_only_old_date_folders_in_media_and_hidden(
         dav.put_file(rel, data)
 
     with open_dav(org1.profile.config, dav.password) as client:
-        removed = clean_past_folders(org1.profile.config, client, today=TODAY, keep_days=7)
+        server = Discovery(client, {}, full_listing=True).snapshot((TODAY, None))
+        removed = clean_past_folders(org1.profile.config, client, server, today=TODAY, keep_days=7)
 
     assert {"/".join(p) for p in removed} == {
         "Media/2029-12-20",

@@ -1,0 +1,194 @@
+"""The composition root of one profile: where congsync's parts for one congregation are assembled.
+
+Everything that runs for a profile is built here and nowhere else: the journal, the connection
+to the server (one pool across cycles, renewed when the server settings change, with what the
+server proved before), the cycle the scheduler runs, the publishing commands, and the daemon
+with its scheduler, status board, control endpoint and organizer-folder watcher. `run`, `demo`
+and the one-shot commands use it; a panel, `serve` and a host of several profiles will too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from daemon.config import Config, Profile
+from daemon.credentials import get_password
+from daemon.dav import DavClient, server_reachable
+from daemon.errors import CongsyncError, NetworkError
+from daemon.service.daemon import Daemon
+from daemon.service.logs import register_secret
+from daemon.service.status import State
+from daemon.sync.connection import open_dav
+from daemon.sync.cycle import run_cycle
+from daemon.sync.downloads import PostDownloadStep
+from daemon.sync.journal import Journal
+from daemon.sync.media_folder import MediaFolder, MeetingSummary
+from daemon.sync.progress import Progress
+from daemon.sync.publishing import Publisher
+from daemon.sync.result import SyncResult
+from daemon.sync.watch import OrganizerWatcher
+
+log = logging.getLogger(__name__)
+
+
+class ProfileRoot:
+    """One profile's parts, built on demand and closed together."""
+
+    def __init__(
+        self,
+        profile: Profile,
+        *,
+        password: str | None = None,
+        steps: Sequence[PostDownloadStep] = (),
+    ) -> None:
+        self.profile = profile
+        self._password = password or profile.password
+        self._steps = tuple(steps)
+        self._journal: Journal | None = None
+        self._dav: DavClient | None = None
+        self._dav_key: tuple[object, ...] | None = None
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self.drop_connection()
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+
+    def __enter__(self) -> ProfileRoot:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- parts -----------------------------------------------------------------------------------
+
+    @property
+    def config(self) -> Config:
+        return self.profile.config
+
+    @property
+    def journal(self) -> Journal:
+        if self._journal is None:
+            self.profile.paths.ensure()
+            self._journal = Journal(self.profile.paths.journal_file)
+        return self._journal
+
+    def password(self) -> str:
+        if self._password is None:
+            self._password = get_password(self.config)
+        return self._password
+
+    def connection(self) -> DavClient:
+        """One connection pool across cycles (saves a TLS handshake per poll), renewed when the
+        server settings change; it starts from what this server proved before."""
+        config = self.config
+        key = (config.url, config.folder, config.username, config.ca_bundle, self.password())
+        with self._lock:
+            if self._dav is None or key != self._dav_key:
+                if self._dav is not None:
+                    self._dav.close()
+                self._dav = open_dav(
+                    config, self.password(), capabilities=self.journal.server_capabilities()
+                )
+                self._dav_key = key
+            return self._dav
+
+    def drop_connection(self) -> None:
+        with self._lock:
+            if self._dav is not None:
+                self._dav.close()
+                self._dav = None
+
+    # -- what runs -------------------------------------------------------------------------------
+
+    def run_cycle(
+        self,
+        cancel: threading.Event,
+        on_progress: Callable[[Progress], None] | None = None,
+        *,
+        full_listing: bool = True,
+        accept_deletions: bool = False,
+        today: date | None = None,
+    ) -> SyncResult:
+        """One complete sync with the configuration as it is now on disk."""
+        config = self.profile.reload()  # edits to the configuration apply at the next cycle
+        register_secret(self.password())
+        try:
+            return run_cycle(
+                config,
+                self.connection(),
+                self.journal,
+                cancel=cancel,
+                on_progress=on_progress,
+                full_listing=full_listing,
+                accept_deletions=accept_deletions,
+                today=today,
+                steps=self._steps,
+            )
+        except NetworkError:
+            # Start the next attempt with fresh connections: pooled ones to a server that went
+            # away are dead, and holding them keeps a restarted local server from its port.
+            self.drop_connection()
+            raise
+
+    def meetings(self) -> list[MeetingSummary]:
+        return MediaFolder(self.config.media_dir).meeting_summaries(date.today())
+
+    @contextlib.contextmanager
+    def publisher(self, *, write: bool) -> Iterator[Publisher]:
+        """The organizer's commands on this profile's server; for changes the role is checked
+        before the keyring is asked or a request is sent."""
+        if write:
+            self.config.require_organizer()
+        yield Publisher(self.config, self.connection(), self.journal)
+
+    def daemon(
+        self,
+        *,
+        interval: float | None = None,
+        scheduler_options: Mapping[str, Any] | None = None,
+    ) -> Daemon:
+        """The always-on service of this profile, wired and ready to start."""
+        config = self.config
+        options: dict[str, Any] = {"reachable": lambda: server_reachable(self.config.url)}
+        options.update(scheduler_options or {})
+        daemon = Daemon(
+            self.profile.paths,
+            self.run_cycle,
+            interval=interval or config.interval,
+            role=config.role,
+            media_dir=config.media_dir,
+            organizer_dir=config.organizer_dir,
+            meetings=self.meetings,
+            scheduler_options=options,
+        )
+        if config.is_organizer:
+            assert config.organizer_dir is not None  # Config guarantees it for organizers
+            daemon.add_companion(OrganizerWatcher(config.organizer_dir, _sync_soon(daemon)))
+        return daemon
+
+
+@contextlib.contextmanager
+def open_publisher(profile: Profile, *, write: bool) -> Iterator[Publisher]:
+    """The publishing commands for one command line: a root of their own, closed afterwards."""
+    with ProfileRoot(profile) as root, root.publisher(write=write) as publisher:
+        yield publisher
+
+
+def _sync_soon(daemon: Daemon) -> Callable[[], None]:
+    """A drop into the organizer folder asks for a cycle soon (not while paused)."""
+
+    def on_change() -> None:
+        try:
+            if daemon.snapshot().state != State.PAUSED:
+                daemon.sync_now(full_listing=False)
+        except (CongsyncError, RuntimeError) as exc:  # not started yet, or already stopping
+            log.debug("organizer change not forwarded: %s", exc)
+
+    return on_change

@@ -1,0 +1,40 @@
+"""The two safety stops both cycles share: a vanished Media folder, and a mass deletion."""
+
+from __future__ import annotations
+
+from daemon.core.records import is_mass_deletion
+from daemon.errors import FolderMissing, UnsafeToProceed
+from daemon.i18n import _
+
+
+def media_gone(*, organizer: bool) -> FolderMissing:
+    """The Media folder vanished while congsync keeps files from it: change nothing."""
+    where = (
+        _("congsync changes nothing in the organizer folder until this is resolved.")
+        if organizer
+        else _("congsync keeps the media it has and changes nothing until this is resolved.")
+    )
+    return FolderMissing(
+        _("The Media folder is gone from the congregation folder on the server. {what}").format(
+            what=where
+        )
+    )
+
+
+def guard_deletions(removals: int, kept: int, *, organizer: bool, accepted: bool) -> None:
+    """Stop before removing more than half of what congsync keeps, unless the user confirmed."""
+    if accepted or not is_mass_deletion(removals, kept):
+        return
+    if organizer:
+        message = _(
+            "This sync would delete {count} of the {owned} files synced between the organizer "
+            "folder and the server. Nothing was changed. If that is intended, confirm the "
+            "deletions (“congsync sync --accept-deletions”)."
+        )
+    else:
+        message = _(
+            "This sync would remove {count} of the {owned} media files congsync keeps up to "
+            "date, because they disappeared from the server. Nothing was changed. If that is "
+            "intended, run “congsync sync --accept-deletions”."
+        )
+    raise UnsafeToProceed(message.format(count=removals, owned=kept))
