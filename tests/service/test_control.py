@@ -11,6 +11,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import pytest
 
 from daemon.errors import ControlError
 from daemon.paths import Paths
-from daemon.service.control import ControlClient, ControlServer
+from daemon.service.control import ControlClient, ControlServer, Request, Response
 from daemon.service.status import State, StatusBoard
 
 WAIT = 5.0
@@ -168,6 +169,61 @@ def test_a_body_must_be_json(http: httpx.Client, controls) -> None:
     assert answer.status_code == 400
     assert http.post("/v1/sync", json={"accept_deletions": "yes"}).status_code == 400
     assert controls.calls == []
+
+
+def test_a_browser_session_cookie_is_accepted_in_place_of_the_secret(
+    server: ControlServer, controls
+) -> None:
+    token = server.guards.issue_session()
+    origin = f"http://127.0.0.1:{server.port}"
+    with httpx.Client(base_url=server.url, trust_env=False, timeout=WAIT) as browser:
+        browser.cookies.set("congsync_session", token)
+        assert browser.get("/v1/status").status_code == 200
+        assert browser.post("/v1/sync", headers={"Origin": origin}).status_code == 202
+    assert controls.calls == [("sync_now", False)]
+
+
+def test_a_changing_request_on_a_cookie_alone_needs_our_own_origin(
+    server: ControlServer, controls
+) -> None:
+    """What a cross-site form would send: the cookie the browser adds, no (or a foreign) Origin."""
+    token = server.guards.issue_session()
+    with httpx.Client(base_url=server.url, trust_env=False, timeout=WAIT) as browser:
+        browser.cookies.set("congsync_session", token)
+        assert browser.post("/v1/stop").status_code == 403
+        assert (
+            browser.post("/v1/stop", headers={"Origin": "http://evil.example"}).status_code == 403
+        )
+        browser.cookies.set("congsync_session", "made-up")
+        assert browser.get("/v1/status").status_code == 401
+    assert controls.calls == []
+
+
+def test_a_route_may_answer_a_page_and_set_headers(board, controls, paths: Paths) -> None:
+    def page(context: object, request: Request) -> Response:
+        return Response(
+            HTTPStatus.OK,
+            b"<!doctype html><title>congsync</title>",
+            content_type="text/html; charset=utf-8",
+            headers={"Set-Cookie": "congsync_session=x; HttpOnly; SameSite=Strict"},
+        )
+
+    server = ControlServer(board, controls, paths, poll_interval=0.02, routes={"/": {"GET": page}})
+    server.start()
+    try:
+        answer = httpx.get(
+            f"{server.url}/", headers={"Authorization": f"Bearer {server.secret}"}, trust_env=False
+        )
+    finally:
+        server.stop()
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"].startswith("text/html")
+    assert "HttpOnly" in answer.headers["Set-Cookie"]
+    assert answer.text.startswith("<!doctype html>")
+
+
+def test_refusals_are_sentences(http: httpx.Client) -> None:
+    assert http.get("/v1/nothing").json() == {"error": "There is no such endpoint."}
 
 
 # -- what the commands do --------------------------------------------------------------------

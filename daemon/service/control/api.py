@@ -1,0 +1,150 @@
+"""What the control endpoint does: its routes, as plain functions over the daemon's protocol.
+
+API version 1. Answers are JSON objects with `Cache-Control: no-store`; errors are
+`{"error": "<sentence>"}` in the daemon's language. Bodies are JSON objects.
+
+    GET  /v1/status                  the status document (as in the status file: `state`,
+                                     `message`, `progress`, `last_sync_at`, `last_result`,
+                                     `next_retry_at`, `paused_until`, …, plus `version`,
+                                     `cycles_started`, `cycles_finished`, `pid`)
+    GET  /v1/events?since=N&timeout=T
+                                     long poll: answers the status document as soon as its
+                                     `version` exceeds N, or after T seconds (at most 25)
+    POST /v1/sync    {"accept_deletions": false}
+                                     sync now (or right after the running cycle), looking at
+                                     everything; answers 202 {"ticket": K}: the sync is over
+                                     once the status document's `cycles_finished` reaches K
+    POST /v1/pause   {"until": "2026-11-24T18:00:00+01:00" | null}
+                                     pause (until a time, or until resumed); 202
+    POST /v1/resume                  resume and sync at once; 202
+    POST /v1/stop                    end the daemon; 202, then the process exits
+
+A route returns a `Response`: any content type (pages and static files fit as well as JSON),
+extra headers (a session cookie), and something to do once it has been sent (`after`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from http import HTTPStatus
+from typing import Any, Protocol
+
+from daemon.errors import RequestRefused
+from daemon.i18n import _
+from daemon.service.status import StatusBoard
+
+API_PREFIX = "/v1"
+LONG_POLL_MAX = 25.0
+
+
+class DaemonControls(Protocol):
+    """What the control endpoint asks of the daemon (implemented by `service.Daemon`)."""
+
+    def sync_now(self, accept_deletions: bool = False) -> int: ...
+
+    def pause(self, until: datetime | None = None) -> None: ...
+
+    def resume(self) -> None: ...
+
+    def quit(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    query: Mapping[str, str]
+    body: Mapping[str, Any]  # a JSON object (empty without a body)
+    headers: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Response:
+    status: HTTPStatus
+    body: bytes
+    content_type: str = "application/json; charset=utf-8"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    after: Callable[[], None] | None = None  # run once the answer is sent
+
+
+def json_response(status: HTTPStatus, data: Mapping[str, Any], **extra: Any) -> Response:
+    return Response(status, json.dumps(data).encode("utf-8"), **extra)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a route works with."""
+
+    board: StatusBoard
+    controls: DaemonControls
+    long_poll_max: float = LONG_POLL_MAX
+
+
+Route = Callable[[Context, Request], Response]
+
+
+def status(context: Context, request: Request) -> Response:
+    return json_response(HTTPStatus.OK, context.board.document())
+
+
+def events(context: Context, request: Request) -> Response:
+    since = _number(request.query.get("since"), "since", default=-1.0)
+    timeout = _number(request.query.get("timeout"), "timeout", default=context.long_poll_max)
+    timeout = max(0.0, min(timeout, context.long_poll_max))
+    return json_response(HTTPStatus.OK, context.board.wait_for_change(int(since), timeout))
+
+
+def sync(context: Context, request: Request) -> Response:
+    accept = request.body.get("accept_deletions", False)
+    if not isinstance(accept, bool):
+        raise RequestRefused(HTTPStatus.BAD_REQUEST, _("accept_deletions must be true or false."))
+    ticket = context.controls.sync_now(accept_deletions=accept)
+    return json_response(HTTPStatus.ACCEPTED, {"accepted": True, "ticket": ticket})
+
+
+def pause(context: Context, request: Request) -> Response:
+    raw = request.body.get("until")
+    until: datetime | None = None
+    if raw is not None:
+        try:
+            until = datetime.fromisoformat(str(raw))
+        except ValueError:
+            raise RequestRefused(
+                HTTPStatus.BAD_REQUEST, _("until must be a time written in ISO 8601.")
+            ) from None
+    context.controls.pause(until)
+    return json_response(HTTPStatus.ACCEPTED, {"accepted": True})
+
+
+def resume(context: Context, request: Request) -> Response:
+    context.controls.resume()
+    return json_response(HTTPStatus.ACCEPTED, {"accepted": True})
+
+
+def stop(context: Context, request: Request) -> Response:
+    # The daemon is told once the answer is on its way, so the client gets it.
+    return json_response(HTTPStatus.ACCEPTED, {"accepted": True}, after=context.controls.quit)
+
+
+ROUTES: dict[str, dict[str, Route]] = {
+    f"{API_PREFIX}/status": {"GET": status},
+    f"{API_PREFIX}/events": {"GET": events},
+    f"{API_PREFIX}/sync": {"POST": sync},
+    f"{API_PREFIX}/pause": {"POST": pause},
+    f"{API_PREFIX}/resume": {"POST": resume},
+    f"{API_PREFIX}/stop": {"POST": stop},
+}
+
+
+def _number(raw: Any, name: str, default: float) -> float:
+    if raw is None:
+        return default
+    try:
+        return float(raw)
+    except (TypeError, ValueError):
+        raise RequestRefused(
+            HTTPStatus.BAD_REQUEST, _("{name} must be a number.").format(name=name)
+        ) from None
