@@ -751,9 +751,20 @@ def _entry_from(path: RemotePath, response: Any) -> RemoteEntry | None:
         size=size,
         etag=normalise_etag(etag_raw),
         modified=parse_http_date(modified_raw),
-        etag_raw=etag_raw.strip() if etag_raw else None,
+        etag_raw=_entity_tag(etag_raw),
         modified_raw=modified_raw.strip() if modified_raw else None,
     )
+
+
+def _entity_tag(getetag: str | None) -> str | None:
+    """The ETag as a header carries it. RFC 4918 lists getetag with its quotes, but some servers
+    (WsgiDAV) leave them off; a bare tag is the same strong tag their ETag header sends quoted."""
+    if not getetag or not getetag.strip():
+        return None
+    tag = getetag.strip()
+    if tag.startswith(("W/", "w/")) or (tag.startswith('"') and tag.endswith('"')):
+        return tag
+    return f'"{tag}"' if '"' not in tag else tag
 
 
 def _read_limited(response: httpx.Response, limit: int, host: str) -> bytes:

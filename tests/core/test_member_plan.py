@@ -194,3 +194,58 @@ def test_removing_one_of_two_files_is_not_a_mass_deletion():
     plan = plan_sync(desired, local, owned, set(), TODAY, END)
     assert plan.unexpected_removals == 1
     assert not plan.is_mass_deletion
+
+
+# -- placements: a download that a post-download step turned into several files ----------------
+
+
+def pages_of(
+    day: str, placement: str, version: str, *names: str
+) -> dict[tuple[str, str], OwnedFile]:
+    return {
+        (day, n): OwnedFile(day, n, ("Media", day, placement), version, 1, 1, placement)
+        for n in names
+    }
+
+
+def plan_for_pages(owned: dict[tuple[str, str], OwnedFile], present: set[str], version: str):
+    day = "2030-01-08"
+    local = LocalState(files={day: {n: LocalFile(1, 1) for n in present}}, quarantine={})
+    desired = Desired(
+        files={day: {"talk.pdf": remote_file("talk.pdf", version)}},
+        hidden={},
+        certain_dates=frozenset({day}),
+    )
+    return plan_sync(desired, local, owned, set(), TODAY, END)
+
+
+def test_the_pages_of_a_download_are_kept_while_all_are_there():
+    owned = pages_of("2030-01-08", "talk.pdf", "etag:1", "talk 1.png", "talk 2.png")
+    plan = plan_for_pages(owned, {"talk 1.png", "talk 2.png"}, "etag:1")
+    assert plan.actions == ()
+    assert plan.unchanged == 2
+
+
+def test_one_missing_page_downloads_the_placement_again_not_the_page():
+    owned = pages_of("2030-01-08", "talk.pdf", "etag:1", "talk 1.png", "talk 2.png")
+    plan = plan_for_pages(owned, {"talk 1.png"}, "etag:1")
+    assert [(a.name, a.kind) for a in plan.of(Download)] == [("talk.pdf", "restore")]
+    assert plan.of(Remove) == []
+
+
+def test_a_new_version_updates_the_placement_once():
+    owned = pages_of("2030-01-08", "talk.pdf", "etag:1", "talk 1.png", "talk 2.png")
+    plan = plan_for_pages(owned, {"talk 1.png", "talk 2.png"}, "etag:2")
+    assert [(a.name, a.kind) for a in plan.of(Download)] == [("talk.pdf", "update")]
+
+
+def test_a_placement_gone_from_the_server_takes_every_page_with_it():
+    day = "2030-01-08"
+    owned = pages_of(day, "talk.pdf", "etag:1", "talk 1.png", "talk 2.png")
+    local = LocalState(files={day: {"talk 1.png": LocalFile(1, 1)}}, quarantine={})
+    desired = Desired(files={}, hidden={}, certain_dates=frozenset({day}))
+    plan = plan_sync(desired, local, owned, set(), TODAY, END)
+    assert [(type(a).__name__, a.name) for a in plan.actions] == [
+        ("Remove", "talk 1.png"),
+        ("Forget", "talk 2.png"),
+    ]
