@@ -10,15 +10,11 @@ from daemon.service.root import open_publisher
 
 def push(args: argparse.Namespace, profile: Profile) -> int:
     with open_publisher(profile, write=True) as publisher:
-        messages = publisher.push_settings(args.assignments)
-    for message in messages:
-        print(message)
+        print("\n".join(publisher.push_settings(args.assignments)))
     return 0
 
 
 def unlock(args: argparse.Namespace, profile: Profile) -> int:
     with open_publisher(profile, write=True) as publisher:
-        messages = publisher.unlock_settings(args.keys)
-    for message in messages:
-        print(message)
+        print("\n".join(publisher.unlock_settings(args.keys)))
     return 0

@@ -200,32 +200,21 @@ class MediaFolder:
         purge_older_than(self.trash_dir, days * 86400.0)
 
     def quarantine(self, day: str, name: str) -> None:
-        source = self.file_path(day, name)
         target = self.hidden / day / name
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if target.exists():
-                raise LocalDiskError(
-                    _("{path} already exists; the hidden file is left in place.").format(
-                        path=target
-                    )
-                )
-            os.replace(source, target)
-        except OSError as exc:
-            raise disk_error(exc, source) from exc
+        move_unless_taken(
+            self.file_path(day, name),
+            target,
+            _("{path} already exists; the hidden file is left in place.").format(path=target),
+        )
 
     def unquarantine(self, day: str, name: str) -> None:
         source = self.hidden / day / name
         target = self.file_path(day, name)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if target.exists():
-                raise LocalDiskError(
-                    _("{path} already exists; the hidden copy stays aside.").format(path=target)
-                )
-            os.replace(source, target)
-        except OSError as exc:
-            raise disk_error(exc, source) from exc
+        move_unless_taken(
+            source,
+            target,
+            _("{path} already exists; the hidden copy stays aside.").format(path=target),
+        )
         self._remove_dir_if_empty(source.parent)
 
     def remove_empty_date_dirs(self, before: str) -> None:
@@ -290,6 +279,17 @@ class MediaFolder:
             present = sum(1 for n in names if (self.root / day / n).is_file())
             summaries.append(MeetingSummary(day, files_present=present, files_expected=len(names)))
         return summaries
+
+
+def move_unless_taken(source: Path, target: Path, taken: str) -> None:
+    """Rename `source` to `target`, never over an existing file (`taken` says so if there is one)."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            raise LocalDiskError(taken)
+        os.rename(source, target)
+    except OSError as exc:
+        raise disk_error(exc, source) from exc
 
 
 def move_to_trash(source: Path, trash_dir: Path, parts: Sequence[str], when: datetime) -> bool:

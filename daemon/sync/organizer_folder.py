@@ -22,7 +22,12 @@ from daemon.core.organizer_plan import conflict_name, is_ignored, parse_iso_day,
 from daemon.core.records import LocalFile
 from daemon.errors import Cancelled, FolderMissing, LocalDiskError
 from daemon.i18n import _
-from daemon.sync.media_folder import disk_error, move_to_trash, purge_older_than
+from daemon.sync.media_folder import (
+    disk_error,
+    move_to_trash,
+    move_unless_taken,
+    purge_older_than,
+)
 
 TMP = ".congsync-tmp"
 TRASH = ".congsync-trash"
@@ -198,16 +203,12 @@ class OrganizerFolder:
         )  # pragma: no cover - a hundred conflict copies in one second
 
     def move(self, rel: str, new_rel: str) -> None:
-        source, target = self.path(rel), self.path(new_rel)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if target.exists():
-                raise LocalDiskError(
-                    _("{path} already exists; the file stays where it is.").format(path=target)
-                )
-            os.rename(source, target)
-        except OSError as exc:
-            raise disk_error(exc, source) from exc
+        target = self.path(new_rel)
+        move_unless_taken(
+            self.path(rel),
+            target,
+            _("{path} already exists; the file stays where it is.").format(path=target),
+        )
 
     def trash(self, rel: str, when: datetime) -> None:
         """Move a file into the trash (kept TRASH_DAYS days) instead of deleting it."""
