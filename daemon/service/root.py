@@ -14,24 +14,24 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from daemon.config import Config, Profile
 from daemon.credentials import get_password
-from daemon.dav import DavClient, server_reachable
+from daemon.dav import DavClient
 from daemon.errors import CongsyncError, NetworkError
-from daemon.service.daemon import Daemon
 from daemon.service.logs import register_secret
-from daemon.service.status import State
 from daemon.sync.connection import open_dav
 from daemon.sync.cycle import run_cycle
 from daemon.sync.downloads import PostDownloadStep
 from daemon.sync.journal import Journal
 from daemon.sync.media_folder import MediaFolder, MeetingSummary
 from daemon.sync.progress import Progress
-from daemon.sync.publishing import Publisher
 from daemon.sync.result import SyncResult
-from daemon.sync.watch import OrganizerWatcher
+
+if TYPE_CHECKING:
+    from daemon.service.daemon import Daemon
+    from daemon.sync.publishing import Publisher
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +144,8 @@ class ProfileRoot:
     def publisher(self, *, write: bool) -> Iterator[Publisher]:
         """The organizer's commands on this profile's server; for changes the role is checked
         before the keyring is asked or a request is sent."""
+        from daemon.sync.publishing import Publisher  # only the publishing commands need it
+
         if write:
             self.config.require_organizer()
         yield Publisher(self.config, self.connection(), self.journal)
@@ -155,6 +157,12 @@ class ProfileRoot:
         scheduler_options: Mapping[str, Any] | None = None,
     ) -> Daemon:
         """The always-on service of this profile, wired and ready to start."""
+        # Imported here: a one-shot command (a sync, a publish) needs no scheduler, control
+        # endpoint or watcher, and skipping them keeps its memory small.
+        from daemon.dav import server_reachable
+        from daemon.service.daemon import Daemon
+        from daemon.sync.watch import OrganizerWatcher
+
         config = self.config
         options: dict[str, Any] = {"reachable": lambda: server_reachable(self.config.url)}
         options.update(scheduler_options or {})
@@ -183,6 +191,8 @@ def open_publisher(profile: Profile, *, write: bool) -> Iterator[Publisher]:
 
 def _sync_soon(daemon: Daemon) -> Callable[[], None]:
     """A drop into the organizer folder asks for a cycle soon (not while paused)."""
+
+    from daemon.service.status import State
 
     def on_change() -> None:
         try:
