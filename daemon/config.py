@@ -195,7 +195,7 @@ class Profile:
     @classmethod
     def from_environment(cls, env: Mapping[str, str]) -> Profile:
         """The profile the command line names (CONGSYNC_CONFIG, CONGSYNC_STATE_DIR, …)."""
-        return cls(paths=default_paths(dict(env)), password=env.get(PASSWORD_VARIABLE) or None)
+        return cls(paths=default_paths(env), password=env.get(PASSWORD_VARIABLE) or None)
 
     @property
     def config(self) -> Config:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,9 @@ class Paths:
     config_file: Path
     state_dir: Path
     log_dir: Path
+    # The configuration file the user named (CONGSYNC_CONFIG), absolute; None for the default
+    # one. What an autostart entry must name so that it starts this profile.
+    named_config: Path | None = None
 
     @property
     def journal_file(self) -> Path:
@@ -50,8 +54,8 @@ class Paths:
             d.mkdir(parents=True, exist_ok=True, mode=0o700)
 
 
-def default_paths(env: dict[str, str] | None = None) -> Paths:
-    env = dict(os.environ) if env is None else env
+def default_paths(env: Mapping[str, str]) -> Paths:
+    """The locations of the profile the environment names (the command line's only business)."""
     config_file = Path(
         env.get("CONGSYNC_CONFIG") or Path(platformdirs.user_config_dir(APP)) / "config.toml"
     )
@@ -67,4 +71,5 @@ def default_paths(env: dict[str, str] | None = None) -> Paths:
     else:
         state_dir = Path(platformdirs.user_state_dir(APP))
         log_dir = Path(platformdirs.user_log_dir(APP))
-    return Paths(config_file=config_file, state_dir=state_dir, log_dir=log_dir)
+    named = Path(os.path.abspath(config_file)) if env.get("CONGSYNC_CONFIG") else None
+    return Paths(config_file=config_file, state_dir=state_dir, log_dir=log_dir, named_config=named)

@@ -24,7 +24,7 @@ from daemon.service.autostart import (
 
 def run(args: argparse.Namespace, profile: Profile) -> int:
     systemd = bool(getattr(args, "systemd", False))
-    entry = entry_for_this_computer(systemd=systemd)
+    entry = entry_for_this_computer(systemd=systemd, config_file=profile.paths.named_config)
     handler = {"on": turn_on, "off": turn_off, "status": show}[args.autostart_action]
     return handler(entry, profile, systemd=systemd)
 
@@ -93,7 +93,7 @@ def show(entry: AutostartEntry, profile: Profile, *, systemd: bool) -> int:
     _describe(entry, state_of(entry))
     if current_platform() == "linux":
         # Also mention a systemd unit set up earlier, so that nobody wonders what starts congsync.
-        unit = entry_for_this_computer(systemd=True)
+        unit = entry_for_this_computer(systemd=True, config_file=profile.paths.named_config)
         unit_state = state_of(unit)
         if unit_state is not EntryState.OFF:
             _describe_unit(unit, unit_state)

@@ -267,24 +267,27 @@ def classify(entry: AutostartEntry, existing: str | None) -> EntryState:
 # -- the I/O part ----------------------------------------------------------------------------
 
 
-def environment_to_carry(environ: Mapping[str, str]) -> dict[str, str]:
-    """The settings an entry needs from this environment, with CONGSYNC_CONFIG made absolute.
-
-    The entry runs from another working directory, so a relative configuration path would point
-    elsewhere; platform locations (XDG_CONFIG_HOME, APPDATA) only decide where the entry goes.
-    """
+def environment_to_carry(
+    environ: Mapping[str, str], config_file: Path | None = None
+) -> dict[str, str]:
+    """What an entry needs: the platform locations that decide where it goes (XDG_CONFIG_HOME,
+    APPDATA) and, for a profile of its own, its configuration file, made absolute (the entry runs
+    from another working directory)."""
     carried = {k: environ[k] for k in ("XDG_CONFIG_HOME", "APPDATA") if environ.get(k)}
-    config = environ.get("CONGSYNC_CONFIG")
-    if config:
-        carried["CONGSYNC_CONFIG"] = os.path.abspath(config)
+    if config_file is not None:
+        carried["CONGSYNC_CONFIG"] = os.path.abspath(config_file)
     return carried
 
 
 def entry_for_this_computer(
-    *, systemd: bool = False, environ: Mapping[str, str] | None = None
+    *,
+    systemd: bool = False,
+    config_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> AutostartEntry:
-    """The entry for the running interpreter, platform, home folder and environment."""
-    env = environment_to_carry(os.environ if environ is None else environ)
+    """The entry for the running interpreter, platform and home folder, starting the profile of
+    `config_file` (None: the default profile)."""
+    env = environment_to_carry(os.environ if environ is None else environ, config_file)
     home = str(Path.home())
     interpreter = os.path.abspath(sys.executable)
     platform = current_platform()
