@@ -46,12 +46,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
 from PIL import Image
 
 from daemon.errors import CongsyncError, TrayUnavailable
 from daemon.i18n import _
+from daemon.service.protocol import DaemonControl
 from daemon.service.status import State, StatusSnapshot
 from tray.icons import icon_frames, render_icon
 from tray.menu import Action, MenuItem, build_menu, tooltip
@@ -77,47 +78,6 @@ _PROGRESS_STEPS: Final = 32
 # Windows balloon limits (szInfoTitle, szInfo); longer text makes pystray raise.
 _NOTIFY_TITLE_LIMIT: Final = 63
 _NOTIFY_MESSAGE_LIMIT: Final = 255
-
-
-class DaemonControl(Protocol):
-    """What the tray needs from the daemon; every method may be called from any thread.
-
-    Return values are ignored (`object`), so implementations may return something useful to
-    other callers, such as an unsubscribe function.
-    """
-
-    def sync_now(self, accept_deletions: bool = False) -> object:
-        """Start a sync cycle as soon as possible; returns at once. `accept_deletions`
-        confirms a safety stop for that cycle."""
-        ...
-
-    def pause(self, until: datetime | None) -> None:
-        """Stop syncing until `until` (timezone-aware), or until `resume` when None; returns at once."""
-        ...
-
-    def resume(self) -> None:
-        """Undo `pause`; returns at once."""
-        ...
-
-    def quit(self) -> None:
-        """Ask the daemon to stop gracefully; calling it again does nothing.
-
-        It may return at once (whoever called `TrayApp.run` then finishes the stop, e.g. with
-        `Daemon.stop()`) or once the daemon has stopped.
-        """
-        ...
-
-    def subscribe(self, listener: Callable[[StatusSnapshot], None]) -> object:
-        """Call `listener` with every new snapshot, from whichever thread publishes it.
-
-        The last snapshot a daemon publishes as it stops has the state STOPPED. If the
-        return value is callable, the tray calls it to unsubscribe when its icon closes.
-        """
-        ...
-
-    def snapshot(self) -> StatusSnapshot:
-        """The current status."""
-        ...
 
 
 Opener = Callable[[Path, bool], None]

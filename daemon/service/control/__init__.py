@@ -2,7 +2,7 @@
 (routes as plain functions over the daemon's protocol) and the client; `server` is the HTTP
 plumbing that joins them."""
 
-from daemon.service.control.api import API_PREFIX, DaemonControls, Request, Response, Route
+from daemon.service.control.api import API_PREFIX, Request, Response, Route
 from daemon.service.control.client import ControlClient
 from daemon.service.control.guards import SESSION_COOKIE, Guards
 from daemon.service.control.server import ControlServer
@@ -12,7 +12,6 @@ __all__ = [
     "SESSION_COOKIE",
     "ControlClient",
     "ControlServer",
-    "DaemonControls",
     "Guards",
     "Request",
     "Response",

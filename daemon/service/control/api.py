@@ -30,26 +30,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from http import HTTPStatus
-from typing import Any, Protocol
+from typing import Any
 
 from daemon.errors import RequestRefused
 from daemon.i18n import _
+from daemon.service.protocol import DaemonControl
 from daemon.service.status import StatusBoard
 
 API_PREFIX = "/v1"
 LONG_POLL_MAX = 25.0
-
-
-class DaemonControls(Protocol):
-    """What the control endpoint asks of the daemon (implemented by `service.Daemon`)."""
-
-    def sync_now(self, accept_deletions: bool = False) -> int: ...
-
-    def pause(self, until: datetime | None = None) -> None: ...
-
-    def resume(self) -> None: ...
-
-    def quit(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -79,7 +68,7 @@ class Context:
     """What a route works with."""
 
     board: StatusBoard
-    controls: DaemonControls
+    controls: DaemonControl
     long_poll_max: float = LONG_POLL_MAX
 
 

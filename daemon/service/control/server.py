@@ -28,7 +28,6 @@ from daemon.service.control.api import (
     LONG_POLL_MAX,
     ROUTES,
     Context,
-    DaemonControls,
     Request,
     Response,
     Route,
@@ -37,6 +36,7 @@ from daemon.service.control.api import (
 from daemon.service.control.guards import Guards
 from daemon.service.instance import process_start_token
 from daemon.service.logs import register_secret
+from daemon.service.protocol import DaemonControl
 from daemon.service.status import StatusBoard
 
 logger = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ class ControlServer:
     def __init__(
         self,
         board: StatusBoard,
-        controls: DaemonControls,
+        controls: DaemonControl,
         paths: Paths,
         *,
         port: int = 0,
