@@ -324,6 +324,15 @@ class Discovery:
         """congsync itself wrote to the server: the next snapshot is a new look."""
         self._last = None
 
+    def staged_uploads(self) -> list[RemoteEntry]:
+        """The files waiting in the staging folder (organizers sweep abandoned ones); looked at
+        only when asked, so that members' polls never pay for it."""
+        try:
+            listing = self.dav.list((STAGING_FOLDER,), self.cancel)
+        except NotFound:
+            return []
+        return [entry for entry in listing.children if not entry.is_dir]
+
     # -- the Depth-0 shortcut ------------------------------------------------------------------
 
     def _shortcut(self, span: Span) -> ServerSnapshot | None:

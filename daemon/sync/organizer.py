@@ -93,7 +93,7 @@ def run_organizer_cycle(
 
     # Uploads this computer left half done (a crash, a killed process) go first.
     if server.staging_exists:
-        if clean_staging(dav, journal, cancel=cancel):
+        if clean_staging(dav, journal, discovery.staged_uploads()):
             discovery.server_changed()
     elif journal.staged():
         journal.forget_staged()

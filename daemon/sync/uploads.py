@@ -13,7 +13,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from daemon.core.records import LocalFile
@@ -24,7 +24,6 @@ from daemon.errors import (
     CongsyncError,
     LocalChanged,
     NetworkError,
-    NotFound,
     ServerError,
 )
 from daemon.i18n import _
@@ -124,24 +123,19 @@ class Stager:
 def clean_staging(
     dav: DavClient,
     journal: Journal | None,
+    staged: Sequence[RemoteEntry],
     *,
-    cancel: threading.Event | None = None,
     now: float | None = None,
 ) -> int:
-    """Remove staged uploads this computer abandoned (a killed process) and anyone's stale ones.
-
-    Call it only when no upload of this computer is in flight. Returns how many were removed.
-    """
-    try:
-        listing = dav.list((STAGING_FOLDER,), cancel)
-    except NotFound:
-        return 0
+    """Remove staged uploads this computer abandoned (a killed process) and anyone's stale ones,
+    of those `staged` lists. Call it only when no upload of this computer is in flight.
+    Returns how many were removed."""
     ours = journal.staged() if journal is not None else set()
     cutoff = (time.time() if now is None else now) - STALE_AFTER
     removed = 0
-    for entry in listing.children:
+    for entry in staged:
         stale = entry.modified is not None and entry.modified.timestamp() < cutoff
-        if entry.is_dir or not entry.name.endswith(".part") or not (entry.name in ours or stale):
+        if not entry.name.endswith(".part") or not (entry.name in ours or stale):
             continue
         try:
             dav.delete(entry.path)
