@@ -55,6 +55,9 @@ class ProfileRoot:
         self._lock = threading.Lock()
 
     def close(self) -> None:
+        if self._dav is not None and self._journal is not None:
+            # What the server proved during commands outside a cycle is kept too.
+            self._journal.save_server_capabilities(self._dav.capabilities.to_json())
         self.drop_connection()
         if self._journal is not None:
             self._journal.close()

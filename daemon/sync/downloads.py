@@ -67,11 +67,12 @@ class Installer:
     steps: Sequence[PostDownloadStep] = ()
 
     def outputs(self, partial: Path, action: Download) -> list[Output]:
-        workdir = self.media.workdir(action.date, action.name, action.remote.version)
-        for step in self.steps:
-            produced = step(partial, action.name, workdir)
-            if produced is not None:
-                return produced
+        if self.steps:
+            workdir = self.media.workdir(action.date, action.name, action.remote.version)
+            for step in self.steps:
+                produced = step(partial, action.name, workdir)
+                if produced is not None:
+                    return produced
         return [Output(action.name, partial)]
 
     def install(self, partial: Path, action: Download, outputs: list[Output]) -> list[str]:
@@ -121,6 +122,8 @@ class Installer:
             )
         if partial.exists() and partial not in {o.path for o in outputs}:
             self.media.keep_original(partial, day, action.name)
+        if self.steps:
+            self.media.drop_workdir(day, action.name, action.remote.version)
         return warnings
 
 

@@ -167,6 +167,10 @@ class MediaFolder:
             raise disk_error(exc, directory) from exc
         return directory
 
+    def drop_workdir(self, day: str, name: str, version: str) -> None:
+        """What a step left in its working folder (outputs it did not use) goes."""
+        shutil.rmtree(self.tmp / f"{_place_digest(day, name, version)}.work", ignore_errors=True)
+
     def keep_original(self, partial: Path, day: str, name: str) -> None:
         """A download a step turned into other files stays, under `.congsync/originals/<date>/`."""
         target = self.originals / day / name

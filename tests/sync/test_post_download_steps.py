@@ -66,6 +66,7 @@ def test_a_download_a_step_splits_is_owned_as_its_parts(dav: DavFixture, tmp_pat
     }
     original = member.media / ".congsync" / "originals" / TUESDAY / "slides.pair"
     assert original.read_bytes() == b"AAAABBBB"
+    assert list((member.media / ".congsync" / "tmp").iterdir()) == []  # no work left behind
     assert sync(member, dav).downloaded == 0  # nothing to do the second time
 
 
