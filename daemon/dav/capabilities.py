@@ -7,8 +7,11 @@ and hands it back with the next connection to the same server.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+import logging
+from dataclasses import asdict, dataclass, fields
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 # Two changes below the folder, each with the folder's own version moving, make propagation proven.
 PROPAGATION_PROOFS = 2
@@ -28,9 +31,9 @@ class Capabilities:
     # had not (the server misreads the header, so it is not sent again).
     if_match: bool | None = None
     tagged_if: bool | None = None
-    # Downloads are served with the strong ETag the listing showed (so it can guard resumes).
+    # Downloads are served with the strong ETag the listing showed, so it can guard resumes and
+    # tell a file that changed during its download; the latest download is the evidence.
     strong_etags: bool | None = None
-    notes: list[str] = field(default_factory=list)  # what was learned, for the log and diagnostics
 
     # -- propagation ---------------------------------------------------------------------------
 
@@ -71,13 +74,14 @@ class Capabilities:
             )
         setattr(self, attribute, really_changed)
 
-    def observe_download(self, *, listed_strong: bool, served_same: bool) -> None:
-        if listed_strong and self.strong_etags is None:
-            self.strong_etags = served_same
+    def observe_download(self, *, served_same: bool) -> None:
+        """A download of a file listed with a strong ETag came with this (or another) ETag."""
+        if self.strong_etags is not served_same:
             self._learn(f"listed strong ETags {'are' if served_same else 'are not'} served")
+        self.strong_etags = served_same
 
     def _learn(self, what: str) -> None:
-        self.notes = [*self.notes[-9:], what]
+        log.info("%s: %s", self.server, what)
 
     # -- persistence ---------------------------------------------------------------------------
 

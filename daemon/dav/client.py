@@ -399,11 +399,11 @@ class DavClient:
                 ).format(what=what, got=size, want=entry.size)
             )
         served = normalise_etag(headers.get("ETag"))
-        if served is not None:
-            self.capabilities.observe_download(
-                listed_strong=is_strong_etag(entry.etag_raw), served_same=served == entry.etag
-            )
-        if entry.etag and served and served != entry.etag:
+        trusted = self.capabilities.strong_etags is not False
+        if served is not None and is_strong_etag(entry.etag_raw):
+            self.capabilities.observe_download(served_same=served == entry.etag)
+        # A server that serves other ETags than it lists (proven once) is held to the length.
+        if entry.etag and served and served != entry.etag and trusted:
             partial.unlink(missing_ok=True)
             raise ServerError(
                 _(
@@ -424,10 +424,8 @@ class DavClient:
         if entry.size is not None and have > entry.size:
             have = 0  # longer than the file: not a prefix of this version
         headers: dict[str, str] = {"Accept-Encoding": "identity"}
-        validator = (
-            entry.etag_raw if entry.etag_raw and not entry.etag_raw.startswith("W/") else None
-        )
-        validator = validator or entry.modified_raw
+        usable_etag = is_strong_etag(entry.etag_raw) and self.capabilities.strong_etags is not False
+        validator = (entry.etag_raw if usable_etag else None) or entry.modified_raw
         if have and validator:
             headers["Range"] = f"bytes={have}-"
             headers["If-Range"] = validator
@@ -631,7 +629,12 @@ class DavClient:
         sent = self._prepare_conditions(checks, headers, cancel)
         try:
             self._simple(
-                "MOVE", source, (201, 204), headers=headers, transient=refused_before_acting
+                "MOVE",
+                source,
+                (201, 204),
+                headers=headers,
+                cancel=cancel,
+                transient=refused_before_acting,
             )
         except PreconditionFailed:
             absent = expect is not None and expect.must_be_absent
@@ -639,7 +642,12 @@ class DavClient:
                 raise PreconditionFailed(_published_meanwhile(target)) from None
             self._examine_refusal(sent, headers, cancel)
             self._simple(
-                "MOVE", source, (201, 204), headers=headers, transient=refused_before_acting
+                "MOVE",
+                source,
+                (201, 204),
+                headers=headers,
+                cancel=cancel,
+                transient=refused_before_acting,
             )
 
     def delete(

@@ -4,12 +4,15 @@ it has not proven it does, and a 412 examined to learn which it was. Real server
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from davserver import DavFixture
 
 from daemon.dav import DavClient, Expect
-from daemon.errors import PreconditionFailed
+from daemon.errors import PreconditionFailed, ServerError
+from daemon.server.webdav import DavServer, TLSMaterial
 
 TARGET = ("Media", "2030-01-08", "talk.mp4")
 STAGED = (".congsync-uploads", "x.part")
@@ -102,3 +105,37 @@ def test_what_another_server_proved_is_not_believed_here(dav: DavFixture) -> Non
     ) as client:
         assert client.capabilities.if_match is None
         assert client.capabilities.server == client.identity
+
+
+def _serving_other_etags(app: Any) -> Any:
+    """A server whose GET answers carry another ETag than its listings show."""
+
+    def wrapped(environ: dict[str, Any], start_response: Any) -> Any:
+        def start(status: str, headers: list[tuple[str, str]], *exc: Any) -> Any:
+            if environ["REQUEST_METHOD"] == "GET":
+                headers = [(k, '"served-form"' if k.lower() == "etag" else v) for k, v in headers]
+            return start_response(status, headers, *exc)
+
+        return app(environ, start)
+
+    return wrapped
+
+
+def test_a_server_that_serves_other_etags_than_it_lists_is_not_refused_for_ever(
+    tmp_path: Path, tls_material: TLSMaterial
+) -> None:
+    root = tmp_path / "share"
+    (root / "congregation").mkdir(parents=True)
+    (root / "congregation" / "a.jpg").write_bytes(b"jpeg bytes")
+    with (
+        DavServer(root, tls_material, wsgi_wrapper=_serving_other_etags) as server,
+        DavClient(server.url, "congregation", "u", "p", ca_bundle=tls_material.ca_pem_path) as c,
+    ):
+        entry = c.list(()).children[0]
+        partial = tmp_path / "a.part"
+        with pytest.raises(ServerError, match="changed on the server during the download"):
+            c.download(entry, partial)  # the first time, it may really have changed
+        assert c.capabilities.strong_etags is False
+
+        assert c.download(entry, partial) == len(b"jpeg bytes")  # then the length decides
+        assert partial.read_bytes() == b"jpeg bytes"
