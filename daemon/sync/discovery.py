@@ -274,12 +274,6 @@ class ServerSnapshot:
             folders={c.path: c for c in folders},
         )
 
-    def below_digest(self) -> str:
-        """What lies inside the folder's direct children, as one hash (to see it change)."""
-        data = self.to_json()
-        inside = {k: data[k] for k in ("media_dates", "hidden_dates", "recurring", "folders")}
-        return _digest(inside)
-
 
 class Discovery:
     """The one way congsync looks at the server: snapshots, their cache, and what they teach.
@@ -462,7 +456,11 @@ class Discovery:
         direct = _digest(
             sorted([e.name, e.is_dir, None if e.is_dir else e.version] for e in root.children)
         )
-        below = found.below_digest()
+        data = found.to_json()
+        # What lies inside the folder's direct children, as one hash (to see it change).
+        below = _digest(
+            {k: data[k] for k in ("media_dates", "hidden_dates", "recurring", "folders")}
+        )
         span = _span_key(found.span)
         if (
             previous.get("span") == span
@@ -483,7 +481,7 @@ class Discovery:
             "direct": direct,
             "below": below,
             "checked_at": self._clock(),
-            "snapshot": found.to_json() if trustworthy else None,
+            "snapshot": data if trustworthy else None,
         }
 
 

@@ -83,7 +83,8 @@ class Publisher:
         self.journal = journal
         self.today = today or date.today()
         self.cancel = cancel
-        self.discovery = Discovery(dav, journal.listing_memory(), full_listing=True, cancel=cancel)
+        # Commands look afresh (a full listing); the daemon's memory of earlier looks is its own.
+        self.discovery = Discovery(dav, {}, full_listing=True, cancel=cancel)
 
     # -- reading ------------------------------------------------------------------------------
 

@@ -199,6 +199,16 @@ def test_a_changing_request_on_a_cookie_alone_needs_our_own_origin(
     assert controls.calls == []
 
 
+def test_a_garbled_cookie_is_refused_like_no_cookie(server: ControlServer) -> None:
+    answer = httpx.get(
+        f"{server.url}/v1/status",
+        headers={"Cookie": 'congsync_session="unterminated'},
+        trust_env=False,
+    )
+    assert answer.status_code == 401
+    assert "error" in answer.json()
+
+
 def test_a_route_may_answer_a_page_and_set_headers(board, controls, paths: Paths) -> None:
     def page(context: object, request: Request) -> Response:
         return Response(
