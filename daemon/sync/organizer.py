@@ -29,6 +29,7 @@ from daemon.core.organizer_plan import (
 )
 from daemon.core.records import LocalFile, OrganizerRecord, RemoteFile
 from daemon.core.settings import effective
+from daemon.core.structure import required_quiet
 from daemon.dav import DavClient, Expect, RemoteEntry
 from daemon.errors import (
     AuthError,
@@ -44,7 +45,8 @@ from daemon.sync.cleanup import clean_past_folders
 from daemon.sync.congregation import refresh_settings
 from daemon.sync.discovery import Discovery, ServerSnapshot, to_remote_entry
 from daemon.sync.journal import Journal
-from daemon.sync.organizer_folder import OrganizerFolder, same_content
+from daemon.sync.media_folder import same_content
+from daemon.sync.organizer_folder import OrganizerFolder
 from daemon.sync.progress import Progress, ProgressMeter
 from daemon.sync.result import SyncResult
 from daemon.sync.safety import guard_deletions, media_gone
@@ -106,7 +108,17 @@ def run_organizer_cycle(
         for rel, f in scanned.items()
         if (r := records.get(rel)) is None or (r.size, r.mtime_ns) != (f.size, f.mtime_ns)
     }
-    stable, busy = _settle(folder, journal, candidates, scanned_at, settle_seconds, cancel)
+    stable, busy, truncated = _settle(
+        folder, journal, candidates, scanned_at, settle_seconds, cancel
+    )
+    for rel, kind in sorted(truncated.items()):
+        log.warning("organizer: %s is an incomplete %s file; not published", rel, kind)
+        result.warnings.append(
+            _(
+                "{rel} is not published: it is an incomplete {format} file (still being copied "
+                "or exported, or damaged). It is published as soon as it is complete."
+            ).format(rel=rel, format=kind)
+        )
     files = {rel: f for rel, f in scanned.items() if rel not in candidates}
     files.update(stable)
     local = LocalSnapshot(files=files, busy=frozenset(busy))
@@ -141,35 +153,65 @@ def _settle(
     scanned_at: float,
     settle_seconds: float,
     cancel: threading.Event,
-) -> tuple[dict[str, LocalFile], set[str]]:
-    """Which new or changed files are finished: unchanged since an earlier cycle saw them, or
-    across a `settle_seconds` wait now (so a file that stays unpublishable, e.g. a name clash,
-    does not make every cycle wait)."""
+) -> tuple[dict[str, LocalFile], set[str], dict[str, str]]:
+    """Which new or changed files are finished, which are busy, and which say they are cut short.
+
+    Finished means all of: left alone for a quiet time that grows with the size and with how
+    often earlier cycles saw the file change (`core.structure.required_quiet`), counted from an
+    earlier cycle's sighting or the file's modification time; unchanged across a
+    `settle_seconds` wait now (unless an earlier cycle already proved it, so that a file that
+    stays unpublishable does not make every cycle wait); readable; held open for writing by no
+    process the OS tells of; and, for formats that state their length, structurally complete.
+    Returns (finished, busy, {rel: format} of the structurally truncated ones).
+    """
     earlier = journal.organizer_seen()
     wall = time.time()
+    memory: dict[str, list[Any]] = {}
+    needed: dict[str, float] = {}
     proven: dict[str, LocalFile] = {}
     for rel, f in candidates.items():
         seen = earlier.get(rel)
-        if seen and seen[:2] == [f.size, f.mtime_ns] and wall - seen[2] >= settle_seconds:
+        unchanged = seen is not None and seen[:2] == [f.size, f.mtime_ns]
+        changes = int(seen[3]) if seen is not None and len(seen) > 3 else 0
+        if seen is not None and not unchanged:
+            changes += 1  # it changed again since the last look: wait longer for it
+        since = float(seen[2]) if seen is not None and unchanged else wall
+        memory[rel] = [f.size, f.mtime_ns, since, changes]
+        needed[rel] = required_quiet(f.size, settle_seconds, changes)
+        if unchanged and wall - since >= needed[rel]:
             proven[rel] = f
-    stable, busy = folder.settle(
+    journal.save_organizer_seen(memory)
+
+    waited, busy = folder.settle(
         {rel: f for rel, f in candidates.items() if rel not in proven},
         scanned_at,
         settle_seconds,
         cancel,
     )
+    now = time.time()
+    stable: dict[str, LocalFile] = {}
+    for rel, f in waited.items():
+        quiet = max(now - memory[rel][2], now - f.mtime_ns / 1e9)
+        if quiet >= needed[rel]:
+            stable[rel] = f
+        else:
+            busy.add(rel)
     for rel, f in proven.items():
         if folder.readable(rel):
             stable[rel] = f
         else:
             busy.add(rel)
-    memory: dict[str, list[Any]] = {}
-    for rel, f in candidates.items():
-        seen = earlier.get(rel)
-        unchanged = seen is not None and seen[:2] == [f.size, f.mtime_ns]
-        memory[rel] = [f.size, f.mtime_ns, seen[2] if unchanged and seen else wall]
-    journal.save_organizer_seen(memory)
-    return stable, busy
+    for rel in folder.being_written(stable):
+        del stable[rel]
+        busy.add(rel)
+    truncated: dict[str, str] = {}
+    for rel in list(stable):
+        kind = folder.truncation(rel)
+        if kind is not None:
+            truncated[rel] = kind
+            del stable[rel]
+            busy.add(rel)
+    return stable, busy, truncated
 
 
 def _daily_cleanup(

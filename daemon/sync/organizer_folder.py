@@ -28,6 +28,7 @@ from daemon.sync.media_folder import (
     move_unless_taken,
     purge_older_than,
 )
+from daemon.sync.writers import LEDGER, WriteLedger, open_for_writing, truncation
 
 TMP = ".congsync-tmp"
 TRASH = ".congsync-trash"
@@ -51,8 +52,9 @@ def is_readable(path: Path) -> bool:
 class OrganizerFolder:
     """All file-system effects on the organizer folder go through here."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, ledger: WriteLedger = LEDGER) -> None:
         self.root = root
+        self.ledger = ledger
         self.tmp = root / TMP
         self.trash_dir = root / TRASH
 
@@ -167,6 +169,18 @@ class OrganizerFolder:
                 busy.add(rel)
         return stable, busy
 
+    def being_written(self, rels: Iterable[str]) -> set[str]:
+        """Those of `rels` the OS says a process still holds open for writing (or the watcher
+        saw written and not yet closed)."""
+        by_path = {self.path(rel): rel for rel in rels}
+        paths = set(by_path)
+        writing = open_for_writing(paths) | self.ledger.unclosed(paths)
+        return {by_path[p] for p in writing}
+
+    def truncation(self, rel: str) -> str | None:
+        """The format whose structure says the file is cut short, or None (see core.structure)."""
+        return truncation(self.path(rel))
+
     # -- changes ----------------------------------------------------------------------------
 
     def partial_path(self, rel: str, version: str) -> Path:
@@ -218,19 +232,3 @@ class OrganizerFolder:
         """Empty the trash of entries older than a week and drop abandoned partial downloads."""
         purge_older_than(self.trash_dir, TRASH_DAYS * 86400.0)
         purge_older_than(self.tmp, PARTIAL_MAX_AGE, set(keep))
-
-
-def same_content(a: Path, b: Path) -> bool:
-    """Byte-for-byte comparison in constant memory."""
-    try:
-        if a.stat().st_size != b.stat().st_size:
-            return False
-        with open(a, "rb") as fa, open(b, "rb") as fb:
-            while True:
-                chunk_a = fa.read(1024 * 1024)
-                if chunk_a != fb.read(1024 * 1024):
-                    return False
-                if not chunk_a:
-                    return True
-    except OSError as exc:
-        raise disk_error(exc, a) from exc

@@ -65,22 +65,40 @@ class Stager:
         expect: Expect,
         on_bytes: Callable[[int], None] | None = None,
     ) -> RemoteEntry:
-        """Publish `source` (which must still be `local` afterwards) at `target`."""
+        """Publish `source` (which must still be `local` afterwards) at `target`.
 
-        def put(staged: RemotePath) -> None:
-            self.dav.put_file(staged, source, cancel=self.cancel, on_bytes=on_bytes)
+        If the file changes while it is sent, or before the staged copy is moved into place,
+        the staged copy is discarded (LocalChanged) and the previous version stays.
+        """
+        try:
+            ctime = source.stat().st_ctime_ns  # a write moves it even when mtime is set back
+        except OSError as exc:
+            raise LocalChanged(
+                _("{path} vanished before it was uploaded.").format(path=source)
+            ) from exc
+
+        def unchanged() -> None:
             try:
                 st = source.stat()
             except OSError:
                 st = None
-            if st is None or (st.st_size, st.st_mtime_ns) != (local.size, local.mtime_ns):
+            if st is None or (st.st_size, st.st_mtime_ns, st.st_ctime_ns) != (
+                local.size,
+                local.mtime_ns,
+                ctime,
+            ):
                 raise LocalChanged(
                     _("{path} changed while it was being uploaded; it is sent again later.").format(
                         path=source
                     )
                 )
 
-        return self._publish(put, target, expect)
+        def put(staged: RemotePath) -> None:
+            unchanged()  # changed since the scan: no upload wasted on it
+            self.dav.put_file(staged, source, cancel=self.cancel, on_bytes=on_bytes)
+            unchanged()
+
+        return self._publish(put, target, expect, before_move=unchanged)
 
     def upload_bytes(self, data: bytes, target: RemotePath, *, expect: Expect) -> RemoteEntry:
         """Publish a small file held in memory (a marker, forcedPrefs.json) the same way."""
@@ -91,7 +109,12 @@ class Stager:
     # -- the protocol ---------------------------------------------------------------------------
 
     def _publish(
-        self, put: Callable[[RemotePath], None], target: RemotePath, expect: Expect
+        self,
+        put: Callable[[RemotePath], None],
+        target: RemotePath,
+        expect: Expect,
+        *,
+        before_move: Callable[[], None] | None = None,
     ) -> RemoteEntry:
         staged = (STAGING_FOLDER, f"{secrets.token_hex(12)}.part")
         self.dav.ensure_collections((STAGING_FOLDER,), self.collections)
@@ -100,6 +123,8 @@ class Stager:
         try:
             put(staged)
             self.dav.ensure_collections(target[:-1], self.collections)
+            if before_move is not None:
+                before_move()
             self.dav.move(staged, target, expect=expect, cancel=self.cancel)
             moved = True
         finally:

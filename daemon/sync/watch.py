@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from watchdog.events import (
+    EVENT_TYPE_CLOSED,
     EVENT_TYPE_CLOSED_NO_WRITE,
     EVENT_TYPE_DELETED,
     EVENT_TYPE_MODIFIED,
@@ -31,7 +32,9 @@ from watchdog.observers.polling import PollingObserver
 
 from daemon.core.layout import HIDDEN, RECURRING
 from daemon.core.organizer_plan import is_ignored, parse_iso_day, split_rel
+from daemon.core.structure import required_quiet
 from daemon.sync.organizer_folder import is_readable
+from daemon.sync.writers import LEDGER, WriteLedger
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +102,10 @@ class OrganizerWatcher:
 
     Event storms are coalesced: events only mark paths; a worker looks at them every tick and
     calls `on_change` at most once per tick. A created or modified file counts once it is
-    stable: size and mtime unchanged across two checks `settle_seconds` apart, no event for
-    `debounce_seconds`, and openable for reading. Deletions, renames away and folder changes
+    stable: size and mtime unchanged for a quiet time that grows with its size (at least
+    `settle_seconds`), no event for `debounce_seconds`, openable for reading, and, where the
+    OS reports closes (Linux), closed by its writer. Write and close events also go to
+    `ledger`, which the organizer cycle consults. Deletions, renames away and folder changes
     count after `debounce_seconds`. Opening and reading files (as uploads do) is not a change.
     """
 
@@ -113,6 +118,7 @@ class OrganizerWatcher:
         polling: bool | None = None,
         debounce_seconds: float = 0.5,
         poll_interval: float = 2.0,
+        ledger: WriteLedger = LEDGER,
     ) -> None:
         self.root = organizer_dir
         self.on_change = on_change
@@ -120,10 +126,12 @@ class OrganizerWatcher:
         self.debounce_seconds = debounce_seconds
         self.poll_interval = poll_interval
         self.polling = is_network_folder(organizer_dir) if polling is None else polling
+        self.ledger = ledger
         self._cond = threading.Condition()
         self._pending: dict[Path, float] = {}  # file -> monotonic time of its last event
         self._observed: dict[Path, tuple[tuple[int, int], float]] = {}  # (size, mtime), since
         self._structural_at: float | None = None
+        self._tracks_closes = False
         self._stopping = False
         self._observer: BaseObserver | None = None
         self._worker: threading.Thread | None = None
@@ -134,6 +142,8 @@ class OrganizerWatcher:
         self.root.mkdir(parents=True, exist_ok=True)
         handler = _Handler(self)
         observer = self._make_observer(self.polling)
+        # Only Linux's native observer (inotify) reports close-after-write.
+        self._tracks_closes = not self.polling and sys.platform.startswith("linux")
         try:
             observer.schedule(handler, str(self.root), recursive=True)
             observer.start()
@@ -143,6 +153,7 @@ class OrganizerWatcher:
             # e.g. Linux's inotify watch limit: polling is slower but sees everything.
             log.warning("native file events unavailable (%s); polling %s instead", exc, self.root)
             self.polling = True
+            self._tracks_closes = False
             observer = self._make_observer(True)
             observer.schedule(handler, str(self.root), recursive=True)
             observer.start()
@@ -197,14 +208,22 @@ class OrganizerWatcher:
                     continue
                 if split_rel(rel) is None:
                     continue  # not in a synced folder
+                path = Path(os.fsdecode(raw))
                 gone = event.event_type == EVENT_TYPE_DELETED or (
                     event.event_type == EVENT_TYPE_MOVED and not arriving
                 )
                 if gone:
                     self._structural_at = now
-                    self._pending.pop(Path(os.fsdecode(raw)), None)
+                    self._pending.pop(path, None)
+                    self.ledger.closed(path)
+                    continue
+                self._pending[path] = now
+                if not self._tracks_closes:
+                    continue
+                if event.event_type in (EVENT_TYPE_CLOSED, EVENT_TYPE_MOVED):
+                    self.ledger.closed(path)  # closed by its writer, or renamed in finished
                 else:
-                    self._pending[Path(os.fsdecode(raw))] = now
+                    self.ledger.written(path)
             self._cond.notify_all()
 
     # -- the worker ---------------------------------------------------------------------------
@@ -245,7 +264,10 @@ class OrganizerWatcher:
             if seen is None or seen[0] != state:
                 self._observed[path] = (state, now)
                 continue
-            if now - seen[1] >= self.settle_seconds and is_readable(path):
+            if self.ledger.unclosed((path,)):
+                continue  # its writer has not closed it yet: the close event comes
+            quiet = required_quiet(state[0], self.settle_seconds)
+            if now - seen[1] >= quiet and is_readable(path):
                 self._settled(path, last_event)
                 fire = True
         return fire

@@ -305,7 +305,11 @@ def test_a_large_file_copied_in_slowly_is_uploaded_once_and_complete(
             org1.sync(settle=0.4)
     finally:
         copier.join()
-    org1.sync(settle=0.4)
+    # The copy kept changing under earlier looks: it must stay quiet longer than a fresh drop.
+    deadline = time.monotonic() + 30
+    while not org1.sync(settle=0.4).uploaded:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
     member.sync()
 
     assert dav.faults.count("PUT") == 1
