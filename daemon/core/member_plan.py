@@ -11,7 +11,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from daemon.core.names import assign_local_names, collision_key, safe_local_name
-from daemon.core.records import LocalFile, OwnedFile, RemoteFile, is_mass_deletion
+from daemon.core.records import (
+    DifferingFile,
+    LocalFile,
+    OwnedFile,
+    RemoteFile,
+    is_mass_deletion,
+)
 from daemon.i18n import _
 
 
@@ -47,7 +53,9 @@ class Download:
     date: str
     name: str
     remote: RemoteFile
-    kind: str  # "new", "update" (server changed) or "restore" (local copy changed or missing)
+    # "new", "update" (server changed), "restore" (local copy changed or missing) or "adopt"
+    # (a file congsync does not own is in the place: own it if it is the server's version)
+    kind: str
 
 
 @dataclass(frozen=True)
@@ -96,6 +104,8 @@ class Plan:
     warnings: tuple[str, ...] = ()
     expected: Mapping[str, Mapping[str, RemoteFile]] = field(default_factory=dict)
     hidden: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # places whose file was found to differ from the server's and still does (kept, not ours)
+    differing: frozenset[tuple[str, str]] = frozenset()
 
     def of(self, kind: type) -> list[Action]:
         return [a for a in self.actions if isinstance(a, kind)]
@@ -176,8 +186,13 @@ def plan_sync(
     quarantined: Iterable[tuple[str, str]],
     today: date,
     window_end: date,
+    differing: Mapping[tuple[str, str], DifferingFile] | None = None,
 ) -> Plan:
-    """Decide every action of one member cycle. Never removes what it cannot prove is unwanted."""
+    """Decide every action of one member cycle. Never removes what it cannot prove is unwanted.
+
+    `differing` are the remembered verdicts that a file congsync does not own is not the
+    server's version; while neither side changed, such a file is kept without another look.
+    """
     today_key = today.isoformat()
     end_key = window_end.isoformat()
     actions: list[Action] = []
@@ -217,20 +232,28 @@ def plan_sync(
         for r in records:
             actions.append(Remove(day, r.name, reason) if present[r.name] else Forget(day, r.name))
 
-    # 2. Wanted files congsync does not own yet.
+    # 2. Wanted files congsync does not own yet. A file already in the place (a lost journal,
+    #    a media folder copied from another computer or filled by Meeting Media Manager) is
+    #    adopted if it proves to be the server's version, and kept as the user's if not.
+    verdicts = differing or {}
+    still_differing: set[tuple[str, str]] = set()
     for day, wanted_files in sorted(desired.files.items()):
         for name, remote in sorted(wanted_files.items()):
             if (day, name) in placements:
                 continue
-            if on_disk(day, name) is not None:
-                warnings.append(
-                    _(
-                        "{date}/{name} already exists and was not put there by congsync; "
-                        "it is left alone and the server's copy is not downloaded."
-                    ).format(date=day, name=name)
-                )
+            here = on_disk(day, name)
+            if here is None:
+                actions.append(Download(day, name, remote, "new"))
                 continue
-            actions.append(Download(day, name, remote, "new"))
+            verdict = verdicts.get((day, name))
+            if verdict is not None and (verdict.version, verdict.size, verdict.mtime_ns) == (
+                remote.version,
+                here.size,
+                here.mtime_ns,
+            ):
+                still_differing.add((day, name))  # said once when found; not fetched again
+                continue
+            actions.append(Download(day, name, remote, "adopt"))
 
     # 3. Files of the user's that the VO hid: move aside (never delete).
     quarantined_set = set(quarantined)
@@ -274,4 +297,5 @@ def plan_sync(
         warnings=tuple(warnings),
         expected=desired.files,
         hidden=desired.hidden,
+        differing=frozenset(still_differing),
     )

@@ -54,6 +54,22 @@ class OwnedFile:
 
 
 @dataclass(frozen=True)
+class DifferingFile:
+    """A file congsync does not own, at a place where the server has a file, that was found to
+    differ from the server's version: the user's, kept as it is.
+
+    Remembered with what was compared (the local size and mtime, the server's version), so the
+    server's copy is not downloaded again until one side changes.
+    """
+
+    date: str
+    name: str  # the local name in the date folder
+    version: str  # the server's version it was compared with
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
 class OrganizerRecord:
     """The last state of one organizer-folder file that both sides agreed on."""
 

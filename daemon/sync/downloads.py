@@ -14,17 +14,18 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
 from daemon.core.member_plan import Download
-from daemon.core.records import OwnedFile
-from daemon.dav import DavClient
+from daemon.core.records import DifferingFile, LocalFile, OwnedFile, RemoteFile
+from daemon.dav import DavClient, parse_http_date
 from daemon.errors import Cancelled, CongsyncError
 from daemon.i18n import _
 from daemon.sync.discovery import to_remote_entry
 from daemon.sync.journal import Journal
-from daemon.sync.media_folder import MediaFolder
+from daemon.sync.media_folder import MediaFolder, same_content
 from daemon.sync.progress import Progress, ProgressMeter
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ class Outcome:
     error: CongsyncError | None = None
     size: int = 0
     warnings: list[str] = field(default_factory=list)
+    kept: bool = False  # the place holds the user's own file, which differs: nothing installed
 
 
 @dataclass(frozen=True)
@@ -75,9 +77,30 @@ class Installer:
                     return produced
         return [Output(action.name, partial)]
 
-    def install(self, partial: Path, action: Download, outputs: list[Output]) -> list[str]:
-        """Put `outputs` in place of the placement's previous files; returns warnings."""
+    def adopt_as_listed(self, action: Download) -> bool:
+        """Own the file already in the place, without a download, if it has the listing's size
+        and modification time (congsync gives every download the server's time): it is the
+        server's version. Only where no post-download step could have made other files of it."""
+        listed = listed_mtime_ns(action.remote)
+        if action.kind != "adopt" or self.steps or listed is None or action.remote.size is None:
+            return False
+        on_disk = self.media.stat(action.date, action.name)
+        if on_disk != LocalFile(size=action.remote.size, mtime_ns=listed):
+            return False
+        self._record(action, action.name, on_disk)
+        return True
+
+    def install(
+        self, partial: Path, action: Download, outputs: list[Output]
+    ) -> tuple[list[str], bool]:
+        """Put `outputs` in place of the placement's previous files; returns the warnings and
+        whether the place kept a file of the user's instead of the download.
+
+        A file congsync does not own that is already where an output goes is adopted if it is
+        byte for byte the same (then replacing it loses nothing), and kept otherwise.
+        """
         warnings: list[str] = []
+        kept = False
         day = action.date
         previous = {
             name: record
@@ -91,13 +114,13 @@ class Installer:
             self.journal.forget_owned(day, name)
         for output in outputs:
             on_disk = self.media.stat(day, output.name)
-            if on_disk is not None and output.name not in previous:
-                warnings.append(
-                    _(
-                        "{date}/{name} already exists and was not put there by congsync; "
-                        "it is left alone and the server's copy is not installed."
-                    ).format(date=day, name=output.name)
-                )
+            if (
+                on_disk is not None
+                and output.name not in previous
+                and not same_content(output.path, self.media.file_path(day, output.name))
+            ):
+                warnings.append(self._keep_users_file(action, output, on_disk))
+                kept = kept or output.name == action.name
                 continue
             owned = previous.get(output.name)
             edited = (
@@ -108,23 +131,64 @@ class Installer:
             if edited:
                 # A locally edited copy goes to the trash before the server's replaces it.
                 self.media.trash(day, output.name)
-            local = self.media.install(output.path, day, output.name)
-            self.journal.record_owned(
-                OwnedFile(
-                    date=day,
-                    name=output.name,
-                    remote_path=action.remote.path,
-                    version=action.remote.version,
-                    size=local.size,
-                    mtime_ns=local.mtime_ns,
-                    placement=action.name if output.name != action.name else None,
-                )
+            as_downloaded = output.path == partial
+            local = self.media.install(
+                output.path,
+                day,
+                output.name,
+                mtime_ns=listed_mtime_ns(action.remote) if as_downloaded else None,
             )
+            self._record(action, output.name, local)
         if partial.exists() and partial not in {o.path for o in outputs}:
             self.media.keep_original(partial, day, action.name)
         if self.steps:
             self.media.drop_workdir(day, action.name, action.remote.version)
-        return warnings
+        return warnings, kept
+
+    def _keep_users_file(self, action: Download, output: Output, on_disk: LocalFile) -> str:
+        """A file of the user's differs from what would go in its place: it stays untouched."""
+        if output.name != action.name:
+            # A file a step made (a PDF's page) would replace it: the step's files stay apart.
+            return _(
+                "{date}/{name} already exists and was not put there by congsync; "
+                "it is left alone and the server's copy is not installed."
+            ).format(date=action.date, name=output.name)
+        # Remembered, so the server's copy is fetched again only once either side changes.
+        self.journal.record_differing(
+            DifferingFile(
+                action.date, action.name, action.remote.version, on_disk.size, on_disk.mtime_ns
+            )
+        )
+        self.media.discard(output.path)
+        return _(
+            "{date}/{name} was not put there by congsync and differs from the server's version; "
+            "it is kept as it is and the congregation's version is not installed. To receive "
+            "it, move this file elsewhere or rename it."
+        ).format(date=action.date, name=action.name)
+
+    def _record(self, action: Download, name: str, local: LocalFile) -> None:
+        self.journal.record_owned(
+            OwnedFile(
+                date=action.date,
+                name=name,
+                remote_path=action.remote.path,
+                version=action.remote.version,
+                size=local.size,
+                mtime_ns=local.mtime_ns,
+                placement=action.name if name != action.name else None,
+            )
+        )
+
+
+def listed_mtime_ns(remote: RemoteFile) -> int | None:
+    """The server's modification time of `remote` as a file time (whole nanoseconds)."""
+    modified = parse_http_date(remote.modified_raw)
+    if modified is None:
+        return None
+    return (modified - _EPOCH) // timedelta(microseconds=1) * 1000
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def download_all(
@@ -173,5 +237,5 @@ def _download_one(
     partial = installer.media.partial_path(action.date, action.name, remote.version)
     size = dav.download(to_remote_entry(remote), partial, cancel=cancel, on_bytes=meter.add_bytes)
     outputs = installer.outputs(partial, action)
-    warnings = installer.install(partial, action, outputs)
-    return Outcome(action, size=size, warnings=warnings)
+    warnings, kept = installer.install(partial, action, outputs)
+    return Outcome(action, size=size, warnings=warnings, kept=kept)

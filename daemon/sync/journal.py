@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Set
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from daemon.core.records import OrganizerRecord, OwnedFile
+from daemon.core.records import DifferingFile, OrganizerRecord, OwnedFile
 from daemon.errors import LocalDiskError
 from daemon.i18n import _
 
@@ -126,6 +126,29 @@ class Journal:
     def forget_owned(self, date: str, name: str) -> None:
         with self._lock:
             self._db.execute("DELETE FROM owned WHERE date = ? AND name = ?", (date, name))
+
+    # -- files of the user's found to differ from the server's ---------------------------------
+
+    def differing(self) -> dict[tuple[str, str], DifferingFile]:
+        """The remembered verdicts "this file at this place is not the server's version"."""
+        rows = self.get("member_differing") or []
+        return {(r[0], r[1]): DifferingFile(r[0], r[1], r[2], r[3], r[4]) for r in rows}
+
+    def record_differing(self, file: DifferingFile) -> None:
+        with self.transaction():
+            verdicts = self.differing()
+            verdicts[(file.date, file.name)] = file
+            self._put_differing(verdicts.values())
+
+    def keep_differing(self, places: Set[tuple[str, str]]) -> None:
+        """Forget every verdict except those for `places` (the ones that still hold)."""
+        with self.transaction():
+            verdicts = self.differing()
+            self._put_differing(v for key, v in verdicts.items() if key in places)
+
+    def _put_differing(self, verdicts: Iterable[DifferingFile]) -> None:
+        rows = sorted([v.date, v.name, v.version, v.size, v.mtime_ns] for v in verdicts)
+        self.put("member_differing", rows)
 
     # -- quarantine ---------------------------------------------------------------------------
 

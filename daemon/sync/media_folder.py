@@ -20,9 +20,10 @@ from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from daemon.core.member_plan import LocalState
-from daemon.core.records import LocalFile, RemoteFile
+from daemon.core.records import LocalFile, OwnedFile, RemoteFile
 from daemon.errors import LocalDiskError
 from daemon.files import write_json_atomic
 from daemon.i18n import _
@@ -145,11 +146,18 @@ class MediaFolder:
         # One temp file per (place, version): a resumed download never mixes two versions.
         return self.tmp / f"{_place_digest(day, name, version)}.part"
 
-    def install(self, partial: Path, day: str, name: str) -> LocalFile:
-        """Rename a complete, flushed download into its date folder (atomic on one file system)."""
+    def install(self, partial: Path, day: str, name: str, mtime_ns: int | None = None) -> LocalFile:
+        """Rename a complete, flushed download into its date folder (atomic on one file system).
+
+        `mtime_ns` is the server's modification time of a file installed as it was downloaded:
+        with the listing's size it proves the file is the server's version, should the journal
+        ever be lost (or the media folder be copied to another computer).
+        """
         target = self.file_path(day, name)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
+            if mtime_ns is not None:
+                os.utime(partial, ns=(time.time_ns(), mtime_ns))
             os.replace(partial, target)
             st = target.stat()
         except OSError as exc:
@@ -179,6 +187,12 @@ class MediaFolder:
             os.replace(partial, target)
         except OSError as exc:
             raise disk_error(exc, target) from exc
+
+    @staticmethod
+    def discard(partial: Path) -> None:
+        """A download that is not needed after all (the place holds the user's own file)."""
+        with contextlib.suppress(OSError):  # gone already, or locked: purged at a later cycle
+            partial.unlink()
 
     def purge_partials(self, keep: set[Path], older_than: float = 86400.0) -> None:
         """Forget abandoned partial downloads (a version that no longer exists)."""
@@ -246,19 +260,41 @@ class MediaFolder:
         hidden: Mapping[str, frozenset[str]],
         present: LocalState,
         generated_at: str,
+        owned: Mapping[tuple[str, str], OwnedFile],
+        differing: Set[tuple[str, str]] = frozenset(),
     ) -> None:
-        """Per date: the congregation's files (and whether they are here) and the hidden names."""
+        """Per date: the congregation's files, the hidden names, and which files are here as the
+        server's version: `verified` maps each such file to the owned files on disk that stand
+        for it (name, size, mtime), so status can tell later whether they are still the same.
+        A file of the user's that differs from the server's (`differing`) is never verified."""
         dates = sorted(set(expected) | {d for d, n in hidden.items() if n})
+        by_place: dict[tuple[str, str], list[OwnedFile]] = {}
+        for (day, _name), record in sorted(owned.items()):
+            by_place.setdefault((day, record.placed_as), []).append(record)
+        verified: dict[str, dict[str, list[list[Any]]]] = {}
+        for day, files in expected.items():
+            on_disk = present.files.get(day, {})
+            verified[day] = {}
+            for name, remote in files.items():
+                records = by_place.get((day, name), [])
+                if records and all(
+                    r.version == remote.version
+                    and on_disk.get(r.name) == LocalFile(r.size, r.mtime_ns)
+                    for r in records
+                ):
+                    verified[day][name] = [[r.name, r.size, r.mtime_ns] for r in records]
         data = {
-            "format": 1,
+            "format": 2,
             "generated_at": generated_at,
             "dates": {
                 day: {
                     "files": sorted(expected.get(day, {})),
                     "missing": sorted(
-                        n for n in expected.get(day, {}) if n not in present.files.get(day, {})
+                        n for n in expected.get(day, {}) if n not in verified.get(day, {})
                     ),
+                    "differing": sorted(n for d, n in differing if d == day),
                     "hidden": sorted(hidden.get(day, frozenset())),
+                    "verified": verified.get(day, {}),
                 }
                 for day in dates
             },
@@ -269,7 +305,11 @@ class MediaFolder:
             raise disk_error(exc, self.manifest) from exc
 
     def meeting_summaries(self, today: date) -> list[MeetingSummary]:
-        """Per upcoming date in the manifest: files present out of expected."""
+        """Per upcoming date in the manifest: files present out of expected.
+
+        Present means here as the server's version: the owned files the last sync verified for
+        it are still on disk unchanged. A file of the user's that differs from the server's, or
+        an owned file edited since, is never counted."""
         today_key = today.isoformat()
         try:
             manifest = json.loads(self.manifest.read_text(encoding="utf-8"))
@@ -280,9 +320,38 @@ class MediaFolder:
             if day < today_key:
                 continue
             names = info.get("files", [])
-            present = sum(1 for n in names if (self.root / day / n).is_file())
+            verified = info.get("verified", {})
+            present = sum(1 for n in names if self._unchanged(day, verified.get(n)))
             summaries.append(MeetingSummary(day, files_present=present, files_expected=len(names)))
         return summaries
+
+    def _unchanged(self, day: str, files: Any) -> bool:
+        """Whether every [name, size, mtime_ns] of `files` is on disk just so (manifest data)."""
+        if not isinstance(files, list) or not files:
+            return False
+        try:
+            return all(
+                self.stat(day, str(name)) == LocalFile(size, mtime_ns)
+                for name, size, mtime_ns in files
+            )
+        except (LocalDiskError, TypeError, ValueError):
+            return False
+
+
+def same_content(a: Path, b: Path) -> bool:
+    """Byte-for-byte comparison in constant memory."""
+    try:
+        if a.stat().st_size != b.stat().st_size:
+            return False
+        with open(a, "rb") as fa, open(b, "rb") as fb:
+            while True:
+                chunk_a = fa.read(1024 * 1024)
+                if chunk_a != fb.read(1024 * 1024):
+                    return False
+                if not chunk_a:
+                    return True
+    except OSError as exc:
+        raise disk_error(exc, a) from exc
 
 
 def move_unless_taken(source: Path, target: Path, taken: str) -> None:

@@ -92,6 +92,7 @@ def run_member_cycle(
         journal.quarantined(),
         today,
         span[1],
+        differing=journal.differing(),
     )
     result.warnings.extend(plan.warnings)
     guard_deletions(
@@ -99,11 +100,20 @@ def run_member_cycle(
     )
 
     _apply_local_actions(plan, media, journal, result)
-    downloads = [a for a in plan.actions if isinstance(a, Download)]
+    journal.keep_differing(plan.differing)
+    installer = Installer(media, journal, owned, steps)
+    downloads = []
+    for action in plan.actions:
+        if not isinstance(action, Download):
+            continue
+        if installer.adopt_as_listed(action):
+            result.adopted += 1
+        else:
+            downloads.append(action)
     outcomes = download_all(
         downloads,
         dav,
-        Installer(media, journal, owned, steps),
+        installer,
         workers=config.transfers,
         cancel=cancel,
         on_progress=on_progress,
@@ -122,7 +132,11 @@ def run_member_cycle(
         else:
             result.warnings.extend(outcome.warnings)
             result.bytes_downloaded += outcome.size
-            if action.kind == "new":
+            if outcome.kept:
+                continue
+            if action.kind == "adopt":
+                result.adopted += 1
+            elif action.kind == "new":
                 result.downloaded += 1
                 result.new_by_date[action.date] = result.new_by_date.get(action.date, 0) + 1
             else:
@@ -138,7 +152,14 @@ def run_member_cycle(
     media.purge_originals(before=today.isoformat())
     media.remove_empty_date_dirs(before=today.isoformat())
     finished = datetime.now(UTC).isoformat(timespec="seconds")
-    media.write_manifest(plan.expected, plan.hidden, media.scan(), finished)
+    media.write_manifest(
+        plan.expected,
+        plan.hidden,
+        media.scan(),
+        finished,
+        journal.owned(),
+        set(journal.differing()),
+    )
     result.finished_at = finished
     journal.record_result(result.to_json(), synced_at=finished if result.ok else None)
     return result

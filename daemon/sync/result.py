@@ -16,6 +16,9 @@ class SyncResult:
     hidden: int = 0  # files moved to the hidden quarantine
     unhidden: int = 0  # files moved back out of quarantine
     unchanged: int = 0
+    # files already in their place, not put there by congsync, that proved to be the server's
+    # version (same size and time, or byte for byte): owned from now on, kept up to date
+    adopted: int = 0
     uploaded: int = 0  # organizer only
     moved: int = 0  # organizer: renames carried to the other side (a MOVE, not delete + upload)
     deleted_remote: int = 0  # organizer: files deleted on the server because they were deleted here

@@ -18,7 +18,7 @@ from daemon.core.member_plan import (
     desired_state,
     plan_sync,
 )
-from daemon.core.records import LocalFile, OwnedFile, RemoteFile
+from daemon.core.records import DifferingFile, LocalFile, OwnedFile, RemoteFile
 
 TODAY = date(2030, 1, 7)
 DAYS = [(TODAY + timedelta(days=d)).isoformat() for d in (-3, 0, 1, 6, 8, 20)]
@@ -78,7 +78,9 @@ def test_a_download_never_lands_on_a_file_congsync_does_not_own(scenario):
     plan = plan_sync(desired, local, owned, set(), TODAY, END)
     for action in plan.of(Download):
         on_disk = action.name in local.files.get(action.date, {})
-        assert not on_disk or (action.date, action.name) in owned
+        # on a file of the user's only to compare it (installed only if byte for byte the same)
+        assert not on_disk or (action.date, action.name) in owned or action.kind == "adopt"
+        assert action.kind != "adopt" or (on_disk and (action.date, action.name) not in owned)
 
 
 @settings(max_examples=300)
@@ -249,3 +251,37 @@ def test_a_placement_gone_from_the_server_takes_every_page_with_it():
         ("Remove", "talk 1.png"),
         ("Forget", "talk 2.png"),
     ]
+
+
+# -- files already in their place that congsync does not own ----------------------------------
+
+
+def plan_with_users_file(version: str, local: LocalFile, differing: dict | None = None):
+    day = "2030-01-08"
+    desired = Desired(
+        files={day: {"talk.jpg": remote_file("talk.jpg", version)}},
+        hidden={},
+        certain_dates=frozenset({day}),
+    )
+    state = LocalState(files={day: {"talk.jpg": local}}, quarantine={})
+    return plan_sync(desired, state, {}, set(), TODAY, END, differing=differing)
+
+
+def test_a_file_congsync_does_not_own_in_a_wanted_place_is_compared_with_the_servers():
+    plan = plan_with_users_file("etag:1", LocalFile(5, 7))
+    assert [(a.name, a.kind) for a in plan.of(Download)] == [("talk.jpg", "adopt")]
+    assert plan.warnings == ()
+
+
+def test_a_file_found_to_differ_is_not_fetched_again_until_one_side_changes():
+    verdict = {("2030-01-08", "talk.jpg"): DifferingFile("2030-01-08", "talk.jpg", "etag:1", 5, 7)}
+
+    same = plan_with_users_file("etag:1", LocalFile(5, 7), verdict)
+    assert same.actions == () and same.differing == {("2030-01-08", "talk.jpg")}
+
+    for changed in (
+        plan_with_users_file("etag:2", LocalFile(5, 7), verdict),  # the server's
+        plan_with_users_file("etag:1", LocalFile(5, 8), verdict),  # the user's
+    ):
+        assert [a.kind for a in changed.of(Download)] == ["adopt"]
+        assert changed.differing == frozenset()
