@@ -12,11 +12,12 @@ change on one side is told apart from a change on the other.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from daemon.core.layout import HIDDEN, MEDIA, RECURRING, format_date_folder
+from daemon.core.layout import HIDDEN, MEDIA, RECURRING, format_date_folder, parse_date_folder
 from daemon.core.names import assign_local_names, collision_key, safe_local_name
 from daemon.core.records import LocalFile, OrganizerRecord, RemoteFile, is_mass_deletion
 from daemon.i18n import _
@@ -48,6 +49,14 @@ def conflict_name(name: str, when: datetime, attempt: int = 1) -> str:
     stamp = when.strftime("%Y-%m-%d %H%M%S")
     suffix = f" {attempt}" if attempt > 1 else ""
     return f"{stem} {CONFLICT_MARK}{stamp}{suffix}){extension}"
+
+
+_CONFLICT_SUFFIX = re.compile(r" \(conflicted copy [0-9-]+ [0-9]{6}(?: [0-9]+)?\)")
+
+
+def conflict_original(name: str) -> str:
+    """The name a conflict copy was set aside from (`conflict_name` undone)."""
+    return _CONFLICT_SUFFIX.sub("", name, count=1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -100,6 +109,27 @@ def parse_iso_day(name: str) -> date | None:
         return None
     try:
         return date.fromisoformat(name)
+    except ValueError:
+        return None
+
+
+def folder_day(name: str) -> date | None:
+    """The meeting date a local folder name stands for without doubt: `YYYY-MM-DD`, or another
+    spelling the server format reads (`DD-MM-YYYY`, either followed by ` - ` and a weekday)."""
+    return parse_iso_day(name) or parse_date_folder(name)
+
+
+_LOOSE_DATE = re.compile(r"([0-9]{4})[-_. ]?([0-9]{1,2})[-_. ]?([0-9]{1,2})")
+
+
+def guess_day(name: str) -> date | None:
+    """A date a folder name probably means though it is not a date folder (`2026-12-3`,
+    `20261203`): suggested to the organizer, never acted on."""
+    match = _LOOSE_DATE.fullmatch(name.strip())
+    if match is None:
+        return None
+    try:
+        return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
     except ValueError:
         return None
 

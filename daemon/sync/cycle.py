@@ -61,9 +61,8 @@ def run_cycle(
             accept_deletions=accept_deletions,
             today=today,
             steps=steps,
+            publishing=published,
         )
-        if published is not None:
-            result.absorb_publishing(published)
         return result
     finally:
         journal.save_listing_memory(discovery.memory)

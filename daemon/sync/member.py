@@ -47,8 +47,12 @@ def run_member_cycle(
     accept_deletions: bool = False,
     today: date,
     steps: Sequence[PostDownloadStep] = (),
+    publishing: SyncResult | None = None,
 ) -> SyncResult:
-    """Bring the media folder in line with the server. Raises when nothing may be changed."""
+    """Bring the media folder in line with the server. Raises when nothing may be changed.
+
+    `publishing`: what the organizer half of the same cycle did, told in the recorded result.
+    """
     started = datetime.now(UTC)
     result = SyncResult(started_at=started.isoformat(timespec="seconds"))
     media = MediaFolder(config.media_dir)
@@ -161,6 +165,8 @@ def run_member_cycle(
         set(journal.differing()),
     )
     result.finished_at = finished
+    if publishing is not None:
+        result.absorb_publishing(publishing)
     journal.record_result(result.to_json(), synced_at=finished if result.ok else None)
     return result
 

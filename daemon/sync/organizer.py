@@ -25,6 +25,7 @@ from daemon.core.organizer_plan import (
     OrganizerPlan,
     TrashLocal,
     Upload,
+    conflict_original,
     plan_organizer,
 )
 from daemon.core.records import LocalFile, OrganizerRecord, RemoteFile
@@ -40,13 +41,13 @@ from daemon.errors import (
     NetworkError,
     PreconditionFailed,
 )
-from daemon.i18n import _
+from daemon.i18n import _, format_day
 from daemon.sync.cleanup import clean_past_folders
 from daemon.sync.congregation import refresh_settings
 from daemon.sync.discovery import Discovery, ServerSnapshot, to_remote_entry
 from daemon.sync.journal import Journal
 from daemon.sync.media_folder import same_content
-from daemon.sync.organizer_folder import OrganizerFolder
+from daemon.sync.organizer_folder import OrganizerFolder, Stray
 from daemon.sync.progress import Progress, ProgressMeter
 from daemon.sync.result import SyncResult
 from daemon.sync.safety import guard_deletions, media_gone
@@ -102,6 +103,10 @@ def run_organizer_cycle(
 
     scanned_at = time.monotonic()
     scanned = folder.scan(today)
+    for stray in folder.strays:
+        sentence = stray_warning(stray)
+        log.warning("organizer: %s", sentence)
+        result.warnings.append(sentence)
     # Only files that would be uploaded need to prove they are finished.
     candidates = {
         rel: f
@@ -212,6 +217,46 @@ def _settle(
             del stable[rel]
             busy.add(rel)
     return stable, busy, truncated
+
+
+def stray_warning(stray: Stray) -> str:
+    """What the organizer is told about something in his folder that is not published."""
+    if stray.kind == "conflict-copy":
+        folder, _slash, name = stray.rel.rpartition("/")
+        return _(
+            "{rel} is a copy kept because {original} was changed both here and on the server "
+            "(the server's version is in place). It is not published: compare the two, keep "
+            "the one you want under the name {original} and delete the other."
+        ).format(rel=stray.rel, original=f"{folder}/{conflict_original(name)}")
+    if stray.kind == "loose" and stray.rel.startswith(f"{HIDDEN}/"):
+        return _(
+            "{rel} is not used: a hiding marker goes into a date folder inside Hidden "
+            "(Hidden/YYYY-MM-DD/name)."
+        ).format(rel=stray.rel)
+    if stray.kind == "loose":
+        return _(
+            "{rel} is not published: files directly in the organizer folder belong to no "
+            "meeting. Move it into a meeting's date folder (YYYY-MM-DD) or into Recurring."
+        ).format(rel=stray.rel)
+    if stray.kind == "sub-folder":
+        return _(
+            "The folder {rel} is not published: only files directly inside a date folder or "
+            "Recurring are, not sub-folders. Move its files up one level."
+        ).format(rel=stray.rel)
+    if stray.kind == "same-date" and stray.day is not None:
+        return _(
+            "The folder {rel} is not published: the meeting on {day} has another folder "
+            "already. Move its files into the folder named {iso}."
+        ).format(rel=stray.rel, day=format_day(stray.day), iso=stray.day.isoformat())
+    if stray.day is not None:
+        return _(
+            "The folder {rel} is not published: its name is not a meeting date. If it is "
+            "meant for {day}, rename it to {iso}."
+        ).format(rel=stray.rel, day=format_day(stray.day), iso=stray.day.isoformat())
+    return _(
+        "The folder {rel} is not published: its name is not a meeting date. Meeting folders "
+        "are named YYYY-MM-DD; move its files into one, or into Recurring."
+    ).format(rel=stray.rel)
 
 
 def _daily_cleanup(
@@ -395,12 +440,18 @@ class _Executor:
 
     def set_aside(self, rel: str) -> None:
         copy = self.folder.set_aside(rel, self.now)
+        log.warning(
+            "organizer: %s was changed both here and on the server; the local version is kept "
+            "as %s",
+            rel,
+            self.folder.on_disk(copy),
+        )
         self.result.conflicts += 1
         self.result.warnings.append(
             _(
                 "{rel} was changed both here and on the server. The server's version is in "
                 "place; yours is kept as {copy} (it is not published)."
-            ).format(rel=rel, copy=copy)
+            ).format(rel=rel, copy=self.folder.on_disk(copy))
         )
 
     def conflict(self, action: Conflict) -> None:

@@ -14,11 +14,19 @@ import stat
 import threading
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 from daemon.core.layout import HIDDEN, RECURRING
-from daemon.core.organizer_plan import conflict_name, is_ignored, parse_iso_day, split_rel
+from daemon.core.organizer_plan import (
+    CONFLICT_MARK,
+    conflict_name,
+    folder_day,
+    guess_day,
+    is_ignored,
+    split_rel,
+)
 from daemon.core.records import LocalFile
 from daemon.errors import Cancelled, FolderMissing, LocalDiskError
 from daemon.i18n import _
@@ -34,6 +42,20 @@ TMP = ".congsync-tmp"
 TRASH = ".congsync-trash"
 TRASH_DAYS = 7
 PARTIAL_MAX_AGE = 7 * 86400.0
+
+
+@dataclass(frozen=True)
+class Stray:
+    """Something in the organizer folder that is not published, and why (for the organizer).
+
+    kinds: "loose" (a file in the root, or directly in Hidden/), "sub-folder" (inside a date
+    folder or Recurring), "not-a-date" (a folder whose name is not a date; `day` is what it
+    probably means), "same-date" (a second folder for a date), "conflict-copy" (a kept copy).
+    """
+
+    rel: str  # as on disk, relative to the organizer folder
+    kind: str
+    day: date | None = None
 
 
 def _file_state(st: os.stat_result) -> LocalFile:
@@ -55,6 +77,8 @@ class OrganizerFolder:
     def __init__(self, root: Path, ledger: WriteLedger = LEDGER) -> None:
         self.root = root
         self.ledger = ledger
+        self.strays: list[Stray] = []  # what the last scan found unsynced (see scan)
+        self._aliases: dict[str, str] = {}  # rel of a date folder -> its spelling on disk
         self.tmp = root / TMP
         self.trash_dir = root / TRASH
 
@@ -84,6 +108,11 @@ class OrganizerFolder:
         for part in parts:
             if part in ("", ".", "..") or "\\" in part or "\x00" in part:
                 raise LocalDiskError(_("Refusing the unsafe name “{name}”.").format(name=part))
+        # A date folder spelled another way on disk (learnt by the last scan).
+        if (alias := self._aliases.get(parts[0])) is not None:
+            parts[0] = alias
+        elif len(parts) > 1 and (alias := self._aliases.get(f"{parts[0]}/{parts[1]}")):
+            parts[1] = alias
         return self.root.joinpath(*parts)
 
     def stat(self, rel: str) -> LocalFile | None:
@@ -101,17 +130,77 @@ class OrganizerFolder:
     # -- scanning ---------------------------------------------------------------------------
 
     def scan(self, today: date) -> dict[str, LocalFile]:
-        """Every file in the synced folders (meeting dates from today on, Recurring, Hidden)."""
+        """Every file in the synced folders (meeting dates from today on, Recurring, Hidden).
+
+        Date folders spelled another way the server format reads (`03-12-2026`,
+        `2026-12-03 - Thursday`) count as that date, unless the date has a folder already.
+        What is not synced and looks meant to be (a file in the root, a sub-folder, a folder
+        that is not quite a date, a kept conflict copy) is listed in `self.strays`.
+        """
+        self.strays = []
+        self._aliases = {}
         found: dict[str, LocalFile] = {}
-        for name in self._subdirs(self.root):
-            day = parse_iso_day(name)
-            if name == RECURRING or (day is not None and day >= today):
-                self._scan_files(name, found)
-        for name in self._subdirs(self.root / HIDDEN):
-            day = parse_iso_day(name)
-            if day is not None and day >= today:
-                self._scan_files(f"{HIDDEN}/{name}", found)
+        self._root_files()
+        for name in self._date_folders(self.root, "", today):
+            self._scan_files(name, found)
+        self._scan_files(RECURRING, found)
+        for name in self._date_folders(self.root / HIDDEN, f"{HIDDEN}/", today):
+            self._scan_files(f"{HIDDEN}/{name}", found)
         return found
+
+    def _date_folders(self, directory: Path, prefix: str, today: date) -> list[str]:
+        """The rels (ISO dates) of the upcoming date folders in `directory`, learning aliases."""
+        names = self._subdirs(directory)
+        by_day: dict[date, list[str]] = {}
+        for name in names:
+            if is_ignored(name) or (not prefix and name in (RECURRING, HIDDEN)):
+                continue
+            day = folder_day(name)
+            if day is None:
+                if self._has_files(directory / name):
+                    self.strays.append(Stray(prefix + name, "not-a-date", guess_day(name)))
+                continue
+            if day >= today:
+                by_day.setdefault(day, []).append(name)
+        rels: list[str] = []
+        for day, spellings in sorted(by_day.items()):
+            iso = day.isoformat()
+            if iso in spellings:
+                chosen = iso
+            elif len(spellings) == 1:
+                chosen = spellings[0]
+                self._aliases[prefix + iso] = chosen
+            else:
+                chosen = ""
+            for other in spellings:
+                if other != chosen and self._has_files(directory / other):
+                    self.strays.append(Stray(prefix + other, "same-date", day))
+            if chosen:
+                rels.append(iso)
+        return rels
+
+    def _root_files(self) -> None:
+        for directory, prefix in ((self.root, ""), (self.root / HIDDEN, f"{HIDDEN}/")):
+            try:
+                with os.scandir(directory) as it:
+                    for entry in it:
+                        if not is_ignored(entry.name) and entry.is_file(follow_symlinks=False):
+                            self.strays.append(Stray(prefix + entry.name, "loose"))
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                raise disk_error(exc, directory) from exc
+
+    def _has_files(self, directory: Path) -> bool:
+        """Whether anything worth publishing lies anywhere below `directory`."""
+        try:
+            for _dirpath, dirnames, filenames in os.walk(directory):
+                dirnames[:] = [d for d in dirnames if not is_ignored(d)]
+                if any(not is_ignored(f) for f in filenames):
+                    return True
+        except OSError:
+            return False
+        return False
 
     def _subdirs(self, directory: Path) -> list[str]:
         try:
@@ -127,10 +216,18 @@ class OrganizerFolder:
         try:
             with os.scandir(directory) as it:
                 for entry in it:
-                    # Only regular files directly inside: presentation software reads no deeper,
-                    # and a symlink could point anywhere.
-                    if is_ignored(entry.name) or not entry.is_file(follow_symlinks=False):
+                    if CONFLICT_MARK in entry.name and entry.is_file(follow_symlinks=False):
+                        self.strays.append(Stray(f"{rel_dir}/{entry.name}", "conflict-copy"))
                         continue
+                    if is_ignored(entry.name):
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        # Only files directly inside: presentation software reads no deeper.
+                        if self._has_files(Path(entry.path)):
+                            self.strays.append(Stray(f"{rel_dir}/{entry.name}", "sub-folder"))
+                        continue
+                    if not entry.is_file(follow_symlinks=False):
+                        continue  # a symlink could point anywhere
                     try:
                         st = entry.stat(follow_symlinks=False)
                     except FileNotFoundError:
@@ -140,6 +237,10 @@ class OrganizerFolder:
             return
         except OSError as exc:
             raise disk_error(exc, directory) from exc
+
+    def on_disk(self, rel: str) -> str:
+        """`rel` as it is spelled on disk (a date folder may be spelled another way)."""
+        return self.path(rel).relative_to(self.root).as_posix()
 
     def settle(
         self,

@@ -31,7 +31,7 @@ from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
 from daemon.core.layout import HIDDEN, RECURRING
-from daemon.core.organizer_plan import is_ignored, parse_iso_day, split_rel
+from daemon.core.organizer_plan import folder_day, is_ignored
 from daemon.core.structure import required_quiet
 from daemon.sync.organizer_folder import is_readable
 from daemon.sync.writers import LEDGER, WriteLedger
@@ -93,8 +93,17 @@ def _relevant_dir(rel: str) -> bool:
     """Folders whose appearance, renaming or removal changes what is synced."""
     parts = rel.split("/")
     if len(parts) == 1:
-        return parts[0] in (RECURRING, HIDDEN) or parse_iso_day(parts[0]) is not None
-    return len(parts) == 2 and parts[0] == HIDDEN and parse_iso_day(parts[1]) is not None
+        return parts[0] in (RECURRING, HIDDEN) or folder_day(parts[0]) is not None
+    return len(parts) == 2 and parts[0] == HIDDEN and folder_day(parts[1]) is not None
+
+
+def _synced_file(rel: str) -> bool:
+    """Whether a file at `rel` is in a synced folder (a date folder may be spelled any way
+    the cycle reads)."""
+    parts = rel.split("/")
+    if len(parts) == 2:
+        return parts[0] == RECURRING or folder_day(parts[0]) is not None
+    return len(parts) == 3 and parts[0] == HIDDEN and folder_day(parts[1]) is not None
 
 
 class OrganizerWatcher:
@@ -206,7 +215,7 @@ class OrganizerWatcher:
                     if event.event_type != EVENT_TYPE_MODIFIED and _relevant_dir(rel):
                         self._structural_at = now
                     continue
-                if split_rel(rel) is None:
+                if not _synced_file(rel):
                     continue  # not in a synced folder
                 path = Path(os.fsdecode(raw))
                 gone = event.event_type == EVENT_TYPE_DELETED or (
@@ -222,7 +231,9 @@ class OrganizerWatcher:
                     continue
                 if event.event_type in (EVENT_TYPE_CLOSED, EVENT_TYPE_MOVED):
                     self.ledger.closed(path)  # closed by its writer, or renamed in finished
-                else:
+                elif event.event_type == EVENT_TYPE_MODIFIED:
+                    # Only a write: "created" is also what watchdog reports for files found
+                    # in a new folder or moved in from outside, which no writer holds.
                     self.ledger.written(path)
             self._cond.notify_all()
 
