@@ -56,6 +56,7 @@ from daemon.sync.uploads import Stager, clean_staging
 log = logging.getLogger(__name__)
 
 SETTLE_SECONDS = 2.0
+EXTRA_WAIT_MAX = 10.0  # a cycle waits this long at most for a file to be quiet long enough
 
 
 def run_organizer_cycle(
@@ -193,14 +194,25 @@ def _settle(
         settle_seconds,
         cancel,
     )
-    now = time.time()
     stable: dict[str, LocalFile] = {}
-    for rel, f in waited.items():
-        quiet = max(now - memory[rel][2], now - f.mtime_ns / 1e9)
-        if quiet >= needed[rel]:
-            stable[rel] = f
-        else:
-            busy.add(rel)
+    for attempt in range(2):
+        now = time.time()
+        short: dict[str, float] = {}  # rel -> seconds of quiet still missing
+        for rel, f in waited.items():
+            missing = needed[rel] - max(now - memory[rel][2], now - f.mtime_ns / 1e9)
+            if missing <= 0:
+                stable[rel] = f
+            else:
+                short[rel] = missing
+        # Files that stood still but not yet long enough: wait for them once, briefly, rather
+        # than leave them to the next poll (a minute later).
+        soon = {rel: waited[rel] for rel, m in short.items() if m <= EXTRA_WAIT_MAX}
+        busy.update(rel for rel in short if rel not in soon)
+        if attempt or not soon:
+            busy.update(soon)
+            break
+        waited, changed = folder.settle(soon, time.monotonic(), max(short[r] for r in soon), cancel)
+        busy.update(changed)
     for rel, f in proven.items():
         if folder.readable(rel):
             stable[rel] = f
@@ -394,6 +406,7 @@ class _Executor:
             self.meter.file_done()
         self.wrote = True
         self.record(action.rel, entry, action.local)
+        log.info("organizer: uploaded %s (%d bytes)", action.rel, action.local.size)
         self.result.uploaded += 1
         self.result.bytes_uploaded += action.local.size
 
@@ -485,6 +498,7 @@ class _Executor:
         )
         self.wrote = True
         self.journal.forget_organizer(action.rel)
+        log.info("organizer: deleted %s on the server (deleted here)", action.rel)
         self.result.deleted_remote += 1
 
     def trash_local(self, action: TrashLocal) -> None:
@@ -511,6 +525,7 @@ class _Executor:
         with self.journal.transaction():
             self.journal.forget_organizer(action.rel)
             self.record(action.new_rel, entry, action.local)
+        log.info("organizer: moved %s to %s on the server", action.rel, action.new_rel)
         self.result.moved += 1
 
     def move_local(self, action: MoveLocal) -> None:

@@ -136,3 +136,19 @@ def test_status_names_what_the_organizer_must_check(
     out = capsys.readouterr().out
     assert "Needs your attention:" in out
     assert "talk.mp4 is not published" in out
+
+
+def test_uploads_moves_and_deletions_are_logged_as_what_they_are(
+    dav: DavFixture, org1: Organizer, caplog: pytest.LogCaptureFixture
+):
+    org1.drop(f"{TUESDAY}/talk.mp4", b"talk")
+    with caplog.at_level(logging.INFO):
+        org1.sync()
+        (org1.dir / TUESDAY / "talk.mp4").rename(org1.dir / TUESDAY / "renamed.mp4")
+        org1.sync()
+        (org1.dir / TUESDAY / "renamed.mp4").unlink()
+        org1.sync()
+    assert f"uploaded {TUESDAY}/talk.mp4 (4 bytes)" in caplog.text
+    assert f"moved {TUESDAY}/talk.mp4 to {TUESDAY}/renamed.mp4 on the server" in caplog.text
+    assert f"deleted {TUESDAY}/renamed.mp4 on the server" in caplog.text
+    assert "download" not in caplog.text.lower()
