@@ -18,6 +18,10 @@ log = logging.getLogger(__name__)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    password_file_help = _(
+        "without a keyring: read the password from this file (only you may read it); "
+        "also CONGSYNC_PASSWORD_FILE"
+    )
     parser = argparse.ArgumentParser(
         prog="congsync",
         description=_(
@@ -51,9 +55,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--create-folder", action="store_true", help=_("organizers: create the folder if missing")
     )
     setup.add_argument("--weeks-ahead", type=int, help=_("how many weeks of meetings to keep"))
+    setup.add_argument("--password-file", help=password_file_help)
+    setup.add_argument(
+        "--midweek-day",
+        "--mw-day",
+        dest="mw_day",
+        metavar="DAY",
+        help=_("the midweek meeting's day, if the congregation does not set it"),
+    )
+    setup.add_argument(
+        "--weekend-day",
+        "--we-day",
+        dest="we_day",
+        metavar="DAY",
+        help=_("the weekend meeting's day, if the congregation does not set it"),
+    )
 
     sync = sub.add_parser("sync", help=_("sync now"))
     sync.add_argument("--json", action="store_true", help=_("print a machine-readable summary"))
+    sync.add_argument("--password-file", help=password_file_help)
     sync.add_argument(
         "--accept-deletions",
         action="store_true",
@@ -66,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help=_("keep syncing in the background (with a tray icon)"))
     run.add_argument("--no-tray", action="store_true", help=_("run without the tray icon"))
     run.add_argument("--interval", type=int, help=_("seconds between checks, for this run"))
+    run.add_argument("--password-file", help=password_file_help)
 
     pause = sub.add_parser("pause", help=_("pause the running congsync"))
     pause.add_argument("--for", dest="duration", help=_("e.g. 30m, 1h, 2d; default: until resumed"))
@@ -163,7 +184,26 @@ COMMANDS = {
 }
 
 
+# A closed pipe (`congsync status | head -1`) ends a command the way the shell reports it.
+EXIT_PIPE_CLOSED = 128 + 13  # 128 + SIGPIPE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        try:
+            return _main(argv)
+        finally:
+            # Here rather than at interpreter exit, where a closed pipe prints a traceback.
+            if sys.stdout is not None:  # None under pythonw (the Windows autostart)
+                sys.stdout.flush()
+    except BrokenPipeError:
+        # Python's recommended way: what is still buffered goes nowhere, quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_PIPE_CLOSED
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -178,7 +218,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     module = importlib.import_module(COMMANDS[args.command])
     try:
         # The one place the environment names the profile; everything below is handed it.
-        code: int = module.run(args, Profile.from_environment(os.environ))
+        profile = Profile.from_environment(
+            os.environ, password_file=getattr(args, "password_file", None)
+        )
+        code: int = module.run(args, profile)
     except CongsyncError as exc:
         print(_("congsync: {message}").format(message=exc.message), file=sys.stderr)
         return int(exc.exit_code)

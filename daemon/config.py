@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import os
+import re
+import sys
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,6 +23,10 @@ from daemon.paths import Paths, default_paths
 ROLES = ("member", "organizer")
 # Supplies the password for one run instead of the keyring (automation, tests).
 PASSWORD_VARIABLE = "CONGSYNC_PASSWORD"  # noqa: S105 - the variable's name, not a password
+# Names a file holding the password (computers without a keyring: servers, systemd services).
+PASSWORD_FILE_VARIABLE = "CONGSYNC_PASSWORD_FILE"  # noqa: S105 - a variable's name
+# Set by systemd for a service with LoadCredential= (see credentials.CREDENTIAL_NAME).
+CREDENTIALS_DIRECTORY_VARIABLE = "CREDENTIALS_DIRECTORY"
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,8 @@ class Config:
     # Local fallbacks when the congregation's forcedPrefs.json does not say (0 = Monday … 6 = Sunday)
     mw_day: int | None = None
     we_day: int | None = None
+    # A computer without a keyring: the private file setup was given the password in
+    password_file: Path | None = None
 
     def __post_init__(self) -> None:
         validate_url(self.url)
@@ -116,7 +126,7 @@ class Config:
                     _("The configuration lacks the setting “{name}”.").format(name=required)
                 )
         values: dict[str, Any] = dict(data)
-        for key in ("media_dir", "organizer_dir", "ca_bundle"):
+        for key in ("media_dir", "organizer_dir", "ca_bundle", "password_file"):
             if values.get(key) is not None:
                 values[key] = Path(os.path.expanduser(str(values[key])))
         return cls(**values)
@@ -143,6 +153,138 @@ def validate_url(url: str) -> None:
         )
     if parts.query or parts.fragment:
         raise ConfigError(_("The server address must not contain “?” or “#”."))
+
+
+# Windows and macOS file systems ignore case by default: "Media" and "media" are one folder.
+_CASE_INSENSITIVE = sys.platform in ("win32", "darwin")
+
+
+def _folder_key(path: Path) -> tuple[str, ...]:
+    """The folder as the file system sees it: `~`, relative parts and symbolic links resolved."""
+    resolved = os.path.realpath(os.path.expanduser(path))
+    return PurePath(resolved.casefold() if _CASE_INSENSITIVE else resolved).parts
+
+
+def _overlap(a: Path, b: Path) -> bool:
+    """The same folder, or one inside the other."""
+    key_a, key_b = _folder_key(a), _folder_key(b)
+    shorter = min(len(key_a), len(key_b))
+    return key_a[:shorter] == key_b[:shorter]
+
+
+# M³ persists its per-congregation settings (mediaAutoExportFolder among them) in the
+# localStorage of its window ("congregation-settings", src/stores/congregation-settings.ts),
+# which Chromium keeps as LevelDB files in <data folder>/Local Storage/leveldb/. Values are
+# stored as Latin-1 or UTF-16LE text; recently written ones sit uncompressed in the .log file,
+# older ones may be compressed inside .ldb tables. Reading the key out of the raw bytes is best
+# effort: an export folder found is certain, one not found may still exist.
+_EXPORT_SETTING = re.compile(r'"mediaAutoExportFolder"\s*:\s*("(?:[^"\\]|\\.)*")')
+_MAX_SCANNED_BYTES = 64 * 1024 * 1024
+
+
+def m3_export_folders(data_dir: Path) -> set[Path]:
+    """The media auto-export folders M³'s settings in `data_dir` name (best effort, see above)."""
+    found: set[Path] = set()
+    storage = data_dir / "Local Storage" / "leveldb"
+    try:
+        candidates = [p for p in storage.iterdir() if p.suffix in (".log", ".ldb")]
+    except OSError:
+        return found
+    for candidate in candidates:
+        try:
+            st = candidate.stat()
+        except OSError:
+            continue
+        if st.st_size <= _MAX_SCANNED_BYTES:
+            # Every command loads the configuration: a file is read again only once it changed.
+            found.update(_export_settings_in(candidate, st.st_mtime_ns, st.st_size))
+    return found
+
+
+_EXPORT_KEY = "mediaAutoExportFolder"
+
+
+@functools.lru_cache(maxsize=64)
+def _export_settings_in(path: Path, mtime_ns: int, size: int) -> frozenset[Path]:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return frozenset()
+    texts: list[str] = []
+    if _EXPORT_KEY.encode("latin-1") in data:
+        texts.append(data.decode("latin-1"))
+    if _EXPORT_KEY.encode("utf-16-le") in data:
+        # UTF-16LE text starting at an even or an odd byte.
+        texts += [data[offset:].decode("utf-16-le", errors="replace") for offset in (0, 1)]
+    found: set[Path] = set()
+    for text in texts:
+        for match in _EXPORT_SETTING.finditer(text):
+            try:
+                value = json.loads(match.group(1))
+            except ValueError:
+                continue
+            if isinstance(value, str) and value.strip():
+                found.add(Path(value).expanduser())
+    return frozenset(found)
+
+
+def _profile_folders(config: Config) -> Iterator[tuple[str, Path]]:
+    yield "media_dir", config.media_dir
+    if config.organizer_dir is not None:
+        yield "organizer_dir", config.organizer_dir
+
+
+def check_folders(config: Config, paths: Paths) -> None:
+    """Refuse folders that overlap one another, congsync's state or Meeting Media Manager's own.
+
+    Run when a configuration is loaded (every command, the daemon's start) and before one is
+    saved (setup, settings set), so that no sync ever starts with such folders.
+    """
+    if config.organizer_dir is not None and _overlap(config.media_dir, config.organizer_dir):
+        raise ConfigError(
+            _(
+                "The media folder {media} and the organizer folder {organizer} are the same "
+                "folder, or one is inside the other. congsync would upload what it downloads and "
+                "download what it uploads without end, and recurring media would reach every "
+                "member as media of one meeting. Choose two separate folders."
+            ).format(media=config.media_dir, organizer=config.organizer_dir)
+        )
+    for setting, folder in _profile_folders(config):
+        for own in (paths.state_dir, paths.log_dir):
+            if _overlap(folder, own):
+                raise ConfigError(
+                    _(
+                        "The folder {folder} ({setting}) and congsync's own folder {own} are the "
+                        "same folder, or one is inside the other. congsync keeps its journal, "
+                        "logs and temporary files there, and media synced into it would be mixed "
+                        "up with them. Choose another folder."
+                    ).format(folder=folder, setting=setting, own=own)
+                )
+    existing = [d for d in paths.m3_data_dirs if d.is_dir()]
+    for setting, folder in _profile_folders(config):
+        for data_dir in existing:
+            if _overlap(folder, data_dir):
+                raise ConfigError(
+                    _(
+                        "The folder {folder} ({setting}) and Meeting Media Manager's data folder "
+                        "{m3} are the same folder, or one is inside the other. Meeting Media "
+                        "Manager keeps its own files there and changes or deletes them as it "
+                        "needs. Choose a folder of its own, and name it in Meeting Media "
+                        "Manager's “folder to watch” setting."
+                    ).format(folder=folder, setting=setting, m3=data_dir)
+                )
+    exports = {export for data_dir in existing for export in m3_export_folders(data_dir)}
+    for setting, folder in _profile_folders(config):
+        for export in sorted(exports):
+            if _overlap(folder, export):
+                raise ConfigError(
+                    _(
+                        "The folder {folder} ({setting}) and Meeting Media Manager's media "
+                        "auto-export folder {export} are the same folder, or one is inside the "
+                        "other. Meeting Media Manager deletes every file in its export folder "
+                        "that it did not put there itself. Choose another folder."
+                    ).format(folder=folder, setting=setting, export=export)
+                )
 
 
 def load_config(path: Path) -> Config:
@@ -186,21 +328,37 @@ class Profile:
     """One congregation on this computer: its paths and configuration (no global singletons).
 
     `password` is one given for this run only (CONGSYNC_PASSWORD, a test); it is never stored.
+    `password_file` (--password-file, CONGSYNC_PASSWORD_FILE) and `credentials_dir` (systemd's
+    CREDENTIALS_DIRECTORY) say where else to look before the keyring (see `credentials`).
     """
 
     paths: Paths
     _config: Config | None = field(default=None, repr=False)
     password: str | None = field(default=None, repr=False)
+    password_file: Path | None = None
+    credentials_dir: Path | None = None
 
     @classmethod
-    def from_environment(cls, env: Mapping[str, str]) -> Profile:
-        """The profile the command line names (CONGSYNC_CONFIG, CONGSYNC_STATE_DIR, …)."""
-        return cls(paths=default_paths(env), password=env.get(PASSWORD_VARIABLE) or None)
+    def from_environment(
+        cls, env: Mapping[str, str], *, password_file: str | None = None
+    ) -> Profile:
+        """The profile the command line names (CONGSYNC_CONFIG, CONGSYNC_STATE_DIR, …);
+        `password_file` (the --password-file flag) wins over CONGSYNC_PASSWORD_FILE."""
+        file = password_file or env.get(PASSWORD_FILE_VARIABLE)
+        credentials = env.get(CREDENTIALS_DIRECTORY_VARIABLE)
+        return cls(
+            paths=default_paths(env),
+            password=env.get(PASSWORD_VARIABLE) or None,
+            password_file=Path(file).expanduser() if file else None,
+            credentials_dir=Path(credentials) if credentials else None,
+        )
 
     @property
     def config(self) -> Config:
         if self._config is None:
-            self._config = load_config(self.paths.config_file)
+            config = load_config(self.paths.config_file)
+            check_folders(config, self.paths)
+            self._config = config
         return self._config
 
     def reload(self) -> Config:
@@ -208,5 +366,6 @@ class Profile:
         return self.config
 
     def save(self, config: Config) -> None:
+        check_folders(config, self.paths)
         save_config(self.paths.config_file, config)
         self._config = config

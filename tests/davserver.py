@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import errno
 import http
 import os
@@ -36,7 +38,8 @@ class LoggedRequest:
     range: str | None
     status: int | None
     bytes_sent: int
-    injected: str | None  # which fault answered ("fail", "propfind", "truncate", "slow") or None
+    # which fault answered ("fail", "propfind", "truncate", "slow", "auth") or None
+    injected: str | None
 
 
 @dataclass
@@ -132,6 +135,8 @@ class FaultController:
         self._throttle: _Throttle | None = None
         self._put_throttle: _Throttle | None = None
         self._released = threading.Event()
+        # user -> (the password clients must now send, the one the WebDAV app was built with)
+        self._passwords: dict[str, tuple[str, str]] = {}
 
     def wrap(self, app: WSGIApplication) -> FaultInjector:
         """Use as `DavServer(wsgi_wrapper=controller.wrap)`."""
@@ -249,6 +254,35 @@ class FaultController:
                 self._put_throttle = _Throttle(bytes_per_second, path_prefix)
                 self._released.clear()
 
+    def change_password(self, username: str, served: str, new: str) -> None:
+        """From now on `username` logs in with `new` and the old password is refused (401), as
+        after a password change on the server. `served` is the password the WebDAV app knows;
+        `reset` keeps the change (it is the account, not a fault)."""
+        with self._lock:
+            self._passwords[username] = (new, served)
+
+    def _check_password(self, environ: WSGIEnvironment) -> bool:
+        """False when the request logs in with a password that was changed; a request with the
+        new one goes on with the password the WebDAV app knows."""
+        header = str(environ.get("HTTP_AUTHORIZATION", ""))
+        scheme, _sep, encoded = header.partition(" ")
+        if scheme.lower() != "basic":
+            return True
+        try:
+            username, _colon, password = base64.b64decode(encoded).decode("utf-8").partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return True
+        with self._lock:
+            changed = self._passwords.get(username)
+        if changed is None:
+            return True
+        new, served = changed
+        if password != new:
+            return False
+        credentials = base64.b64encode(f"{username}:{served}".encode()).decode("ascii")
+        environ["HTTP_AUTHORIZATION"] = f"Basic {credentials}"
+        return True
+
     def release(self) -> None:
         """Stop throttling and wake every throttled response now (used at teardown)."""
         with self._lock:
@@ -337,6 +371,16 @@ class FaultInjector:
             range=environ.get("HTTP_RANGE"),
         )
         plan = ctl._arrive(entry)
+
+        if not ctl._check_password(environ):
+            entry.injected = "auth"
+            body = b"Wrong username or password\n"
+            headers = [
+                ("Content-Type", "text/plain"),
+                ("Content-Length", str(len(body))),
+                ("WWW-Authenticate", 'Basic realm="/"'),
+            ]
+            return self._canned(entry, start_response, 401, headers, body)
 
         if plan.fail is not None:
             body = f"Injected failure: {plan.fail.status}\n".encode()
@@ -450,6 +494,7 @@ class DavFixture:
     username: str
     password: str
     faults: FaultController
+    server_password: str | None = None  # the one the server was started with, once changed
 
     @property
     def folder_url(self) -> str:
@@ -458,6 +503,13 @@ class DavFixture:
     @property
     def auth(self) -> tuple[str, str]:
         return (self.username, self.password)
+
+    def change_password(self, new: str) -> None:
+        """Change the account's password on the server: from now on only `new` logs in."""
+        served = self.server_password or self.password
+        self.faults.change_password(self.username, served, new)
+        self.server_password = served
+        self.password = new
 
     def path(self, rel_path: str) -> Path:
         """Where `rel_path` (relative to the congregation folder) lives on the server's disk."""

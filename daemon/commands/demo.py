@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import secrets
+import shlex
 import shutil
 import signal
+import subprocess
+import sys
 import threading
 import time
 from datetime import date
@@ -17,7 +21,7 @@ from daemon.config import Config, Profile
 from daemon.i18n import _, ngettext
 from daemon.paths import Paths
 from daemon.server.sample import populate_sample_congregation
-from daemon.server.webdav import DavServer, make_tls
+from daemon.server.webdav import DavServer, make_tls, write_private
 from daemon.service.root import ProfileRoot
 
 DEMO_USER = "demo"
@@ -44,6 +48,24 @@ def print_tree(root: Path) -> None:
                         "  {date}: “{name}” is hidden by the organizer and was not downloaded"
                     ).format(date=day, name=name)
                 )
+
+
+def congsync_command() -> list[str]:
+    """How this congsync was started, so that a command it prints runs this same congsync."""
+    if getattr(sys, "frozen", False):  # a PyInstaller build: the executable is congsync
+        return [sys.executable]
+    launcher = Path(sys.argv[0])
+    if launcher.name.startswith("congsync"):  # the installed script (congsync, congsync.exe)
+        found = shutil.which("congsync")
+        if found and Path(found).resolve() == launcher.resolve():
+            return ["congsync"]
+        return [str(launcher.absolute())]
+    return [sys.executable, "-m", "daemon"]  # python -m daemon
+
+
+def command_line(argv: list[str]) -> str:
+    """`argv` as one line this system's shell runs as it is (paths with spaces quoted)."""
+    return subprocess.list2cmdline(argv) if os.name == "nt" else shlex.join(argv)
 
 
 def run(args: argparse.Namespace, _profile: Profile | None = None) -> int:
@@ -98,14 +120,33 @@ def run(args: argparse.Namespace, _profile: Profile | None = None) -> int:
             for sig in (signal.SIGINT, signal.SIGTERM)
         }
         try:
+            # The password goes into a private file, never onto the command line.
+            password_file = base / "password.txt"
+            write_private(password_file, f"{password}\n".encode())
+            setup = [
+                *congsync_command(),
+                "setup",
+                "--url",
+                server.url,
+                "--username",
+                DEMO_USER,
+                "--folder",
+                DEMO_FOLDER,
+                "--media-dir",
+                str(base / "my-media"),
+                "--ca-bundle",
+                str(tls.ca_pem_path),
+                "--password-file",
+                str(password_file),
+            ]
             print()
-            print(_("The demo server keeps running; press Ctrl+C to stop it. To try a real setup:"))
             print(
-                f"  echo '{password}' | congsync setup --url {server.url} --username {DEMO_USER} "
-                f"--folder {DEMO_FOLDER} --media-dir {base / 'my-media'} "
-                f"--ca-bundle {tls.ca_pem_path} --password-stdin",
-                flush=True,
+                _(
+                    "The demo server keeps running; press Ctrl+C to stop it. To point this "
+                    "computer's congsync at it (this replaces its configuration), run:"
+                )
             )
+            print(f"  {command_line(setup)}", flush=True)
             server.serve_forever_until(stop)
         finally:
             for sig, handler in previous.items():

@@ -5,13 +5,26 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from dataclasses import replace
+from datetime import date, timedelta
 from pathlib import Path
 
-from daemon.config import Config, Profile
-from daemon.credentials import ENV_VAR, store_password
-from daemon.errors import ConfigError, NotFound
-from daemon.i18n import _
-from daemon.sync.connection import check_connection, create_folder
+from daemon.config import Config, Profile, check_folders
+from daemon.credentials import (
+    CREDENTIAL_NAME,
+    ENV_VAR,
+    FILE_ENV_VAR,
+    file_password,
+    store_password,
+    supplied_password,
+)
+from daemon.errors import ConfigError, CongsyncError, NotFound
+from daemon.i18n import _, weekday_name
+from daemon.service.control import ControlClient
+from daemon.sync.connection import check_connection, create_folder, read_congregation_settings
+
+_A_MONDAY = date(2024, 1, 1)
+_ENGLISH_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def _ask(prompt: str, default: str | None = None) -> str:
@@ -22,11 +35,88 @@ def _ask(prompt: str, default: str | None = None) -> str:
 
 def _interactive(args: argparse.Namespace) -> bool:
     given = [args.url, args.username, args.folder, args.media_dir]
-    return sys.stdin.isatty() and not any(given) and not args.password_stdin
+    return (
+        sys.stdin.isatty() and not any(given) and not args.password_stdin and not args.password_file
+    )
+
+
+def parse_weekday(raw: str) -> int | None:
+    """0 (Monday) … 6 (Sunday) from a number or a day's name (this language's or English, or its
+    first three letters); None when `raw` is neither."""
+    answer = raw.strip().casefold()
+    if answer.isdigit():
+        number = int(answer)
+        return number if 0 <= number <= 6 else None
+    for day in range(7):
+        for name in (weekday_name(_A_MONDAY + timedelta(days=day)).casefold(), _ENGLISH_DAYS[day]):
+            if len(answer) >= 3 and name.startswith(answer):
+                return day
+    return None
+
+
+def _day_flag(raw: str | None, flag: str) -> int | None:
+    if raw is None:
+        return None
+    day = parse_weekday(raw)
+    if day is None:
+        raise ConfigError(
+            _("{flag} takes a day, Monday to Sunday (or 0 to 6), not “{value}”.").format(
+                flag=flag, value=raw
+            )
+        )
+    return day
+
+
+def _ask_day(prompt: str) -> int | None:
+    hint = _("{first} … {last}, or nothing to leave it open").format(
+        first=weekday_name(_A_MONDAY), last=weekday_name(_A_MONDAY + timedelta(days=6))
+    )
+    while True:
+        answer = _ask(f"{prompt} ({hint})")
+        if not answer:
+            return None
+        day = parse_weekday(answer)
+        if day is not None:
+            return day
+        print(_("“{answer}” is not a day of the week.").format(answer=answer))
+
+
+def _meeting_days(config: Config, password: str, interactive: bool) -> Config:
+    """Ask for (or warn about) the meeting days the congregation's settings leave open:
+    without them recurring media is placed into no meeting."""
+    congregation = read_congregation_settings(config, password)
+    open_days = [
+        (key, prompt, flag)
+        for key, prompt, flag in (
+            ("mw_day", _("Day of the midweek meeting"), "--midweek-day"),
+            ("we_day", _("Day of the weekend meeting"), "--weekend-day"),
+        )
+        if getattr(congregation, key) is None and getattr(config, key) is None
+    ]
+    if open_days and interactive:
+        print(
+            _(
+                "The congregation's settings (forcedPrefs.json) do not say on which days the "
+                "meetings are. congsync needs them to put recurring media into each meeting."
+            )
+        )
+        config = config.with_changes(**{key: _ask_day(prompt) for key, prompt, _f in open_days})
+    missing = [flag for key, _prompt, flag in open_days if getattr(config, key) is None]
+    if missing:
+        print(
+            _(
+                "Warning: neither the congregation's settings (forcedPrefs.json) nor this "
+                "computer say on which days the meetings are, so recurring media is not put "
+                "into those meetings. Run setup again with {flags} (DAY is a day of the week, "
+                "such as Thursday), or ask your organizer to set them for the congregation."
+            ).format(flags=", ".join(f"{flag} DAY" for flag in missing)),
+            file=sys.stderr,
+        )
+    return config
 
 
 def _read_password(
-    args: argparse.Namespace, interactive: bool, one_run: str | None
+    args: argparse.Namespace, interactive: bool, profile: Profile
 ) -> tuple[str, bool]:
     """The password and whether to store it (a password given for one run is not stored)."""
     if args.password_stdin:
@@ -34,19 +124,69 @@ def _read_password(
         if not line:
             raise ConfigError(_("--password-stdin was given, but standard input was empty."))
         return line, True
+    if args.password_file:
+        named = replace(profile, password_file=Path(args.password_file).expanduser())
+        supplied = file_password(named)
+        assert supplied is not None  # a named file gives a password or raises
+        # Every run reads it from there (a computer without a keyring): not copied into one.
+        return supplied.password, False
     if interactive or sys.stdin.isatty():
         password = getpass.getpass(_("Password (stored in the OS keyring): "))
         if not password:
             raise ConfigError(_("The password is empty."))
         return password, True
-    if one_run:
-        return one_run, False
+    supplied = supplied_password(profile)  # CONGSYNC_PASSWORD(_FILE), a systemd credential
+    if supplied is not None:
+        return supplied.password, False
     raise ConfigError(
         _(
             "No password given. Use --password-stdin (e.g. from a password manager), run setup in "
-            "a terminal to be asked, or set {env} for this run."
+            "a terminal to be asked, name a password file with --password-file FILE, or set "
+            "{env} for this run."
         ).format(env=ENV_VAR)
     )
+
+
+def _where_the_password_is(args: argparse.Namespace, profile: Profile) -> str:
+    """Where a password setup did not store is read from on every run."""
+    if args.password_file:
+        return _(
+            "The password is read from the file {path} at every run (it was not stored in the "
+            "OS keyring); keep the file private."
+        ).format(path=Path(args.password_file).expanduser().absolute())
+    if profile.password_file is not None and not profile.password:
+        return _(
+            "The password is read from the file {path} and was not stored in the OS keyring; "
+            "give every run that file (--password-file or {file_env})."
+        ).format(path=profile.password_file, file_env=FILE_ENV_VAR)
+    if profile.password:
+        return _("The password came from {env} and was not stored; set it for every run.").format(
+            env=ENV_VAR
+        )
+    return _(
+        "The password is the systemd credential {name} and was not stored in the OS keyring."
+    ).format(name=CREDENTIAL_NAME)
+
+
+def _tell_running_daemon(profile: Profile) -> None:
+    """A congsync running for this configuration syncs at once with the new password and
+    settings (also out of a "wrong password" error), without a restart."""
+    try:
+        client = ControlClient.from_paths(profile.paths)
+        if client is None:
+            return
+        with client:
+            client.credentials_changed()
+    except CongsyncError as exc:
+        print(
+            _(
+                "The running congsync did not take the new settings ({reason}); restart it "
+                "(“congsync stop”, then “congsync run”)."
+            ).format(reason=exc.message),
+            file=sys.stderr,
+        )
+        return
+    print(_("The running congsync uses the new settings and syncs now."))
 
 
 def run(args: argparse.Namespace, profile: Profile) -> int:
@@ -89,8 +229,15 @@ def run(args: argparse.Namespace, profile: Profile) -> int:
         else None,
         ca_bundle=Path(args.ca_bundle).expanduser().absolute() if args.ca_bundle else None,
         weeks_ahead=args.weeks_ahead or 2,
+        mw_day=_day_flag(args.mw_day, "--midweek-day"),
+        we_day=_day_flag(args.we_day, "--weekend-day"),
+        password_file=Path(args.password_file).expanduser().absolute()
+        if args.password_file
+        else None,
     )
-    password, store = _read_password(args, interactive, profile.password)
+    # Before the password is asked for: overlapping folders are refused whatever the server says.
+    check_folders(config, profile.paths)
+    password, store = _read_password(args, interactive, profile)
     print(_("Testing the connection to {host} …").format(host=config.host))
     try:
         check_connection(config, password)
@@ -115,16 +262,14 @@ def run(args: argparse.Namespace, profile: Profile) -> int:
         create_folder(config, password)
         print(_("Created the folder {folder}.").format(folder=config.folder))
     print(_("The connection works."))
+    config = _meeting_days(config, password, interactive)
     if store:
         store_password(config, password)
         print(_("The password is stored in the OS keyring."))
     else:
-        print(
-            _("The password came from {env} and was not stored; set it for every run.").format(
-                env=ENV_VAR
-            )
-        )
+        print(_where_the_password_is(args, profile))
     profile.save(config)
     print(_("Saved the configuration to {path}.").format(path=profile.paths.config_file))
+    _tell_running_daemon(profile)
     print(_("Next: “congsync sync” to sync once, or “congsync run” to keep syncing."))
     return 0

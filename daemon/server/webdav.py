@@ -71,12 +71,12 @@ def make_tls(directory: Path, hostnames: Iterable[str] = ("127.0.0.1", "localhos
     )
     # The leaf first, then any intermediates, so clients can build the chain.
     material.cert_pem_path.write_bytes(b"".join(blob.bytes() for blob in leaf.cert_chain_pems))
-    _write_private(material.key_pem_path, leaf.private_key_pem.bytes())
+    write_private(material.key_pem_path, leaf.private_key_pem.bytes())
     material.ca_pem_path.write_bytes(ca.cert_pem.bytes())
     return material
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes) -> None:
     """Write a secret readable by the owner only (mode 0600 from the first byte on)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:

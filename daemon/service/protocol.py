@@ -27,6 +27,11 @@ class DaemonControl(Protocol):
         """Undo `pause`; returns at once."""
         ...
 
+    def credentials_changed(self) -> None:
+        """A new password was saved (setup, the panel): sync now with it, also out of a
+        "wrong password" error, without a restart; returns at once."""
+        ...
+
     def quit(self) -> None:
         """Ask the daemon to stop gracefully; calling it again does nothing.
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from daemon.config import Config
+from daemon.core.layout import MAX_PREFS_BYTES, PREFS_FILE, CongregationSettings, parse_forced_prefs
 from daemon.dav import DavClient, RetryPolicy
-from daemon.errors import NotFound, NotWebDAV
+from daemon.errors import HostileResponse, NotFound, NotWebDAV
 from daemon.i18n import _
 
 
@@ -58,3 +59,20 @@ def create_folder(config: Config, password: str) -> None:
         base.ensure_collections(segments)
     with open_dav(config, password, RetryPolicy(attempts=1)) as dav:
         dav.stat(())
+
+
+def read_congregation_settings(config: Config, password: str) -> CongregationSettings:
+    """What the congregation's forcedPrefs.json says (setup asks for what it leaves open).
+
+    No file, or one that cannot be used, leaves everything open.
+    """
+    with open_dav(config, password, RetryPolicy(attempts=1)) as dav:
+        try:
+            data = dav.get_bytes((PREFS_FILE,), MAX_PREFS_BYTES)
+        except (NotFound, HostileResponse):
+            return CongregationSettings()
+    try:
+        settings, _warnings = parse_forced_prefs(data)
+    except ValueError:
+        return CongregationSettings()
+    return settings

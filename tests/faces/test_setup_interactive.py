@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pty
 import select
+import signal
 import sys
 import time
 import tomllib
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from davserver import DavFixture
+from support import write_prefs
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
 
@@ -35,7 +37,11 @@ def read_until(fd: int, text: str, timeout: float = 30.0) -> str:
     return seen.decode(errors="replace")
 
 
-def test_setup_asks_everything_in_a_terminal_and_saves_the_answers(dav: DavFixture, tmp_path: Path):
+def setup_in_a_terminal(
+    dav: DavFixture, tmp_path: Path, *more: tuple[str, str], until: str = "Saved the configuration"
+) -> str:
+    """Everything `congsync setup` printed on a terminal, answered as a member with a media
+    folder in `tmp_path`, then the password, then each (prompt, answer) of `more`."""
     env = dict(os.environ)
     # The child process gets its own in-memory keyring: never the developer's real one.
     env["PYTHON_KEYRING_BACKEND"] = "memory_keyring.MemoryKeyring"
@@ -48,6 +54,8 @@ def test_setup_asks_everything_in_a_terminal_and_saves_the_answers(dav: DavFixtu
         ("Congregation folder", dav.folder),
         ("Local media folder", str(tmp_path / "media")),
         ("Role", "member"),
+        ("Password", dav.password),
+        *more,
     ]
     pid, fd = pty.fork()
     if pid == 0:  # the child: becomes congsync setup on the terminal
@@ -56,21 +64,29 @@ def test_setup_asks_everything_in_a_terminal_and_saves_the_answers(dav: DavFixtu
             [sys.executable, "-m", "daemon", "setup", "--ca-bundle", str(dav.ca_path)],
             env,
         )
+    transcript = ""
     try:
         for prompt, answer in answers:
-            read_until(fd, prompt)
+            transcript += read_until(fd, prompt)
             os.write(fd, answer.encode() + b"\r")
-        read_until(fd, "Password")
-        os.write(fd, dav.password.encode() + b"\r")
-        output = read_until(fd, "Saved the configuration")
+        transcript += read_until(fd, until)
     finally:
-        _pid, _status = os.waitpid(pid, 0)
+        if os.waitpid(pid, os.WNOHANG) == (0, 0):  # still waiting for an answer: end it
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
         os.close(fd)
+    return transcript
+
+
+def test_setup_asks_everything_in_a_terminal_and_saves_the_answers(dav: DavFixture, tmp_path: Path):
+    write_prefs(dav)  # the congregation sets its meeting days: setup need not ask for them
+
+    output = setup_in_a_terminal(dav, tmp_path)
 
     assert "The connection works" in output
     assert "stored in the OS keyring" in output
     assert dav.password not in output  # not echoed
-    saved = tomllib.loads(Path(env["CONGSYNC_CONFIG"]).read_text())
+    saved = tomllib.loads(Path(os.environ["CONGSYNC_CONFIG"]).read_text())
     assert saved["url"] == dav.base_url
     assert saved["folder"] == dav.folder
     assert saved["media_dir"] == str(tmp_path / "media")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -48,7 +50,7 @@ def test_demo_keep_running_serves_until_interrupted(tmp_path: Path):
         while time.monotonic() < deadline:
             line = process.stdout.readline()
             lines.append(line)
-            if "congsync setup" in line:
+            if "--ca-bundle" in line:
                 break
         assert any("--ca-bundle" in line for line in lines), "".join(lines)
         assert process.poll() is None
@@ -58,3 +60,53 @@ def test_demo_keep_running_serves_until_interrupted(tmp_path: Path):
         _out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
     assert os.path.isdir(tmp_path / "demo" / "media")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the printed line is quoted for a POSIX shell")
+def test_the_setup_command_the_demo_prints_works_as_printed(tmp_path: Path):
+    demo_dir = tmp_path / "demo with spaces"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "daemon", "demo", "--dir", str(demo_dir), "--keep-running"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = ""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and "--ca-bundle" not in line:
+            line = process.stdout.readline()
+            assert line, "the demo ended before printing the setup command"
+        # A real installation of its own: fresh configuration and state, an in-memory keyring.
+        home = tmp_path / "real installation"
+        env = dict(os.environ)
+        env.pop("CONGSYNC_PASSWORD", None)
+        env.update(
+            CONGSYNC_CONFIG=str(home / "config.toml"),
+            CONGSYNC_STATE_DIR=str(home / "state"),
+            PYTHON_KEYRING_BACKEND="memory_keyring.MemoryKeyring",
+            PYTHONPATH=os.pathsep.join(
+                [str(Path(__file__).parent.parent), env.get("PYTHONPATH", "")]
+            ),
+        )
+        setup = subprocess.run(
+            shlex.split(line),
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=60)
+
+    assert setup.returncode == 0, setup.stderr
+    assert "The connection works" in setup.stdout
+    saved = tomllib.loads((home / "config.toml").read_text())
+    assert saved["media_dir"] == str(demo_dir / "my-media")
+    assert saved["ca_bundle"] == str(demo_dir / "tls" / "ca.pem")
+    password = (demo_dir / "password.txt").read_text().strip()
+    assert password not in line  # the password is never on a command line

@@ -17,6 +17,8 @@ API version 1. Answers are JSON objects with `Cache-Control: no-store`; errors a
     POST /v1/pause   {"until": "2026-11-24T18:00:00+01:00" | null}
                                      pause (until a time, or until resumed); 202
     POST /v1/resume                  resume and sync at once; 202
+    POST /v1/credentials             a new password was saved (setup): use it and sync now,
+                                     also out of a "wrong password" error; 202
     POST /v1/stop                    end the daemon; 202, then the process exits
 
 A route returns a `Response`: any content type (pages and static files fit as well as JSON),
@@ -113,6 +115,11 @@ def resume(context: Context, request: Request) -> Response:
     return json_response(HTTPStatus.ACCEPTED, {"accepted": True})
 
 
+def credentials(context: Context, request: Request) -> Response:
+    context.controls.credentials_changed()
+    return json_response(HTTPStatus.ACCEPTED, {"accepted": True})
+
+
 def stop(context: Context, request: Request) -> Response:
     # The daemon is told once the answer is on its way, so the client gets it.
     return json_response(HTTPStatus.ACCEPTED, {"accepted": True}, after=context.controls.quit)
@@ -124,6 +131,7 @@ ROUTES: dict[str, dict[str, Route]] = {
     f"{API_PREFIX}/sync": {"POST": sync},
     f"{API_PREFIX}/pause": {"POST": pause},
     f"{API_PREFIX}/resume": {"POST": resume},
+    f"{API_PREFIX}/credentials": {"POST": credentials},
     f"{API_PREFIX}/stop": {"POST": stop},
 }
 

@@ -130,6 +130,10 @@ class ControlClient:
     def resume(self) -> None:
         self._request("POST", "/resume")
 
+    def credentials_changed(self) -> None:
+        """Tell the daemon a new password was saved: it uses it and syncs now."""
+        self._request("POST", "/credentials")
+
     def stop(self, wait: float = 10.0) -> bool:
         """Ask the daemon to end; True once its process has exited (False after `wait` s)."""
         try:
