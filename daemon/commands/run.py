@@ -3,23 +3,34 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from daemon.config import Profile
+from daemon.errors import ExitCode
 from daemon.i18n import _
+from daemon.paths import Paths
 from daemon.service.logs import setup_logging
 from daemon.service.root import ProfileRoot
+
+if TYPE_CHECKING:
+    from daemon.service.daemon import Daemon
 
 
 def run(args: argparse.Namespace, profile: Profile) -> int:
     config = profile.config  # fail early, with the setup hint, when nothing is configured
-    setup_logging(profile.paths, verbose=args.verbose)
     with ProfileRoot(profile) as root:
         daemon = root.daemon(interval=args.interval)
+        # "Already running" comes first: before anything is printed, logged or opened.
+        daemon.claim()
+        _log_to_terminal_once(profile.paths, args.verbose, daemon)
         if args.no_tray:
             print(_("congsync is running; stop it with Ctrl+C or “congsync stop”."), flush=True)
             daemon.run_forever()
-            return 0
+            return _exit_code(daemon)
         from tray.app import run_tray_or_headless  # imported late: pystray needs a display
 
         daemon.start()
@@ -36,4 +47,54 @@ def run(args: argparse.Namespace, profile: Profile) -> int:
             )
         finally:
             daemon.stop()
-        return 0
+        return _exit_code(daemon)
+
+
+def _exit_code(daemon: Daemon) -> int:
+    if not daemon.lost:
+        return int(ExitCode.OK)
+    print(
+        _(
+            "congsync: its state folder was removed and congsync could not take it back "
+            "(the log says why); this congsync has stopped."
+        ),
+        file=sys.stderr,
+    )
+    return int(ExitCode.FAILURE)
+
+
+def _log_to_terminal_once(paths: Paths, verbose: bool, daemon: Daemon) -> None:
+    """The daemon's log: all of it to the file; on the terminal each warning once per streak."""
+    root = logging.getLogger()
+    # The command line's provisional handler would print every line a second time.
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    setup_logging(paths, verbose=verbose)
+    once = OncePerStreak(lambda: board.cycles_started if (board := daemon.board) else 0)
+    for handler in root.handlers:
+        if not isinstance(handler, logging.FileHandler):
+            handler.addFilter(once)
+
+
+class OncePerStreak(logging.Filter):
+    """Lets a warning through unless the same one was let through or held back in this cycle
+    or the one before: a condition that persists is told once, and again if it comes back
+    after a cycle without it. Lines below WARNING (with --verbose) all pass."""
+
+    def __init__(self, cycle: Callable[[], int]) -> None:
+        super().__init__()
+        self._cycle = cycle
+        self._last_seen: dict[tuple[str, int, str], int] = {}
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        now = self._cycle()
+        key = (record.name, record.levelno, record.getMessage())
+        with self._lock:
+            last = self._last_seen.get(key)
+            self._last_seen[key] = now
+            if len(self._last_seen) > 1000:  # forget what has not been seen lately
+                self._last_seen = {k: n for k, n in self._last_seen.items() if n >= now - 1}
+        return last is None or last < now - 1

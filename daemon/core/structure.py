@@ -21,10 +21,10 @@ _PDF_TAIL = 2048  # `%%EOF` must appear this close to the end (trailing whitespa
 
 # How long a new or changed file must have been left alone before it counts as finished: a
 # base that grows with the size (large files come from slow copies and exports that stall)
-# and doubles each time the file was seen changing again after an earlier look.
+# and grows by that much again each time the file was seen changing since an earlier look.
 QUIET_BYTES_PER_SECOND = 32 * 1024 * 1024
 QUIET_FOR_SIZE_MAX = 60.0
-QUIET_MAX = 300.0
+QUIET_MAX = 120.0
 
 
 def required_quiet(size: int, base: float, changes: int = 0) -> float:
@@ -32,8 +32,7 @@ def required_quiet(size: int, base: float, changes: int = 0) -> float:
 
     `changes`: how often earlier looks found the file changed since the look before."""
     by_size = min(QUIET_FOR_SIZE_MAX, size / QUIET_BYTES_PER_SECOND)
-    factor = float(2 ** min(max(changes, 0), 8))
-    return min(QUIET_MAX, (base + by_size) * factor)
+    return min(QUIET_MAX, (base + by_size) * (1 + max(changes, 0)))
 
 
 def truncated_format(data: bytes | bytearray | memoryview) -> str | None:

@@ -8,22 +8,30 @@ Two ways to run it:
     `resume`, `quit`, `subscribe` and `snapshot`. `quit()` (the tray's Quit, or `congsync
     stop` from another terminal) stops the daemon in the background; its last snapshot is
     "stopped", which closes the tray; the caller then calls `stop()`, which waits for it.
+
+What others find of it lives in the state folder (lock, status file, control file, pause). If
+someone removes that folder while the daemon runs, the daemon notices within
+`state_check_every` seconds (and before every cycle) and puts it all back; if meanwhile
+another daemon took the configuration's lock, this one stops (`lost`) and leaves that one's
+files alone.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
 
 from daemon.paths import Paths
 from daemon.service.control import ControlServer
-from daemon.service.instance import SingleInstance
+from daemon.service.instance import SingleInstance, read_lock_pid
 from daemon.service.scheduler import CycleRunner, SyncScheduler
 from daemon.service.status import Listener, State, StatusBoard, StatusSnapshot, read_status_file
 from daemon.sync.media_folder import MeetingSummary
@@ -64,6 +72,7 @@ class Daemon:
         shutdown_timeout: float = 5.0,
         scheduler_options: Mapping[str, Any] | None = None,
         meetings: Callable[[], Sequence[MeetingSummary]] | None = None,
+        state_check_every: float | None = 5.0,
     ) -> None:
         self._paths = paths
         self._runner = runner
@@ -89,6 +98,10 @@ class Daemon:
         self._stopped = False
         self._done = threading.Event()  # set once a stop has finished
         self._run_forever_active = False
+        self._state_check_every = state_check_every
+        self._keeper_stop = threading.Event()
+        self._keep_lock = threading.Lock()
+        self._lost = False
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -101,9 +114,7 @@ class Daemon:
             if self._started:
                 return
             self._paths.ensure()
-            instance = SingleInstance(self._paths)
-            instance.acquire()
-            self._instance = instance
+            self.claim()
             try:
                 self._start_parts()
             except BaseException:
@@ -113,6 +124,24 @@ class Daemon:
             logger.info("congsync daemon started (process %d)", os.getpid())
         for companion in self._companions:
             companion.start()
+
+    def claim(self) -> None:
+        """Take the instance lock now, before anything else is done or said.
+
+        Raises `AlreadyRunning` when another daemon runs for this configuration; `start` takes
+        the lock itself when nobody claimed it before.
+        """
+        with self._lock:
+            if self._instance is not None:
+                return
+            instance = SingleInstance(self._paths)
+            instance.acquire()
+            self._instance = instance
+
+    @property
+    def lost(self) -> bool:
+        """Whether it stopped because another daemon took over its removed state folder."""
+        return self._lost
 
     def add_companion(self, companion: Companion) -> None:
         """Run `companion` from `start` until `stop` (add it before starting)."""
@@ -138,9 +167,25 @@ class Daemon:
         control = ControlServer(board, self, self._paths)
         control.start()
         self._control = control
-        scheduler = SyncScheduler(self._cycle, board, self._interval, **self._scheduler_options)
+        scheduler = SyncScheduler(
+            self._cycle,
+            board,
+            self._interval,
+            **{
+                "pause_file": self._paths.pause_file,
+                "before_cycle": self._keep_state,
+                **self._scheduler_options,
+            },
+        )
         self._scheduler = scheduler
         scheduler.start()
+        if self._state_check_every:
+            threading.Thread(
+                target=self._keep_state_loop,
+                args=(self._state_check_every,),
+                name="congsync-state",
+                daemon=True,
+            ).start()
 
     def stop(self, timeout: float | None = None) -> None:
         """End gracefully: cancel the cycle, mark the status stopped, close the endpoint, unlock.
@@ -150,6 +195,9 @@ class Daemon:
         timeout = self._shutdown_timeout if timeout is None else timeout
         with self._lock:
             if not self._started:
+                if self._instance is not None:  # claimed, never started
+                    self._instance.release()
+                    self._instance = None
                 return
             already = self._stopped
             self._stopped = True
@@ -181,7 +229,80 @@ class Daemon:
             board.update(meetings=tuple(self._meetings()))
         return result
 
+    # -- the state folder ---------------------------------------------------------------------
+
+    def _keep_state_loop(self, every: float) -> None:
+        while not self._keeper_stop.wait(every):
+            self._keep_state()
+
+    def _keep_state(self) -> bool:
+        """Put back what was removed of the state folder; False when this daemon must stop.
+
+        The lock comes first: only while this daemon holds the configuration's lock does it
+        write the status, control and pause files, so it never overwrites another daemon's.
+        Called every `state_check_every` seconds and by the scheduler before each cycle
+        (under the scheduler's lock, which is therefore never taken under `_keep_lock`).
+        """
+        scheduler = self._scheduler
+        if not self._check_state_files():
+            return False
+        if scheduler is not None and not self._paths.pause_file.exists():
+            scheduler.save_pause()  # nothing to do unless paused
+        return True
+
+    def _check_state_files(self) -> bool:
+        with self._keep_lock:
+            instance, board = self._instance, self._board
+            control, scheduler = self._control, self._scheduler
+            if self._lost:
+                return False
+            if instance is None or board is None or control is None or scheduler is None:
+                return True
+            if self._keeper_stop.is_set():
+                return True
+            try:
+                if not instance.intact():
+                    if not instance.retake():
+                        self._lose(read_lock_pid(instance.path))
+                        return False
+                    self._paths.ensure()
+                    logger.warning(
+                        "The state folder %s was removed while congsync ran; recreated its "
+                        "lock, status and control files",
+                        self._paths.state_dir,
+                    )
+                if not _names_this_process(self._paths.status_file):
+                    board.write_file()
+                if not control.publishes_address():
+                    control.publish_address()
+            except OSError as exc:
+                logger.error(
+                    "congsync cannot recreate its state folder %s (%s); stopping",
+                    self._paths.state_dir,
+                    exc,
+                )
+                self._lose(None)
+                return False
+        return True
+
+    def _lose(self, other: int | None) -> None:
+        """Stop without touching the state folder, which is another daemon's (or unusable)."""
+        if other is not None:
+            logger.error(
+                "The state folder %s was removed and another congsync (process %d) now runs "
+                "for this configuration; this one stops",
+                self._paths.state_dir,
+                other,
+            )
+        self._lost = True
+        if self._board is not None:
+            self._board.forget_file()
+        # In a thread of its own: this may run under the scheduler's lock.
+        threading.Thread(target=self.quit, name="congsync-quit").start()
+
     def _tear_down(self, timeout: float) -> None:
+        with self._keep_lock:  # a check under way ends first; none starts afterwards
+            self._keeper_stop.set()
         for companion in self._companions:
             companion.stop()
         if self._scheduler is not None:
@@ -203,11 +324,12 @@ class Daemon:
         if stop_event is not None:
             with self._lock:
                 self._quit_events.append(stop_event)
-        self.start()
-        with self._lock:
-            self._run_forever_active = True
+        # Before starting: a signal that arrives while the first cycle begins still stops it.
         restore = self._install_signal_handlers()
         try:
+            self.start()
+            with self._lock:
+                self._run_forever_active = True
             # A timed wait, so that Ctrl+C is delivered promptly on Windows too.
             while not waiter.is_set() and not self._quit.is_set():
                 waiter.wait(0.5)
@@ -258,6 +380,11 @@ class Daemon:
         """New settings (and perhaps a new runner): restart the cycle with a full listing."""
         if runner is not None:
             self._runner = runner
+        self._require_scheduler().config_changed()
+
+    def credentials_changed(self) -> None:
+        """A new password was saved: sync now, also out of a "wrong password" error. The runner
+        looks for a new password when the server refuses the one it has (`ProfileRoot`)."""
         self._require_scheduler().config_changed()
 
     def quit(self) -> None:
@@ -315,3 +442,12 @@ class Daemon:
         if scheduler is None:
             raise RuntimeError("the daemon has not been started")
         return scheduler
+
+
+def _names_this_process(status_file: Path) -> bool:
+    """Whether the status file is there and was written by this process."""
+    try:
+        data = json.loads(status_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("pid") == os.getpid()

@@ -1,4 +1,5 @@
-"""One daemon per configuration: an OS lock on the lock file, and telling whether a process lives.
+"""One daemon per configuration, one cycle per media folder: OS locks on lock files, and telling
+whether a process lives.
 
 The lock is an advisory `flock` on POSIX and a byte-range lock on Windows; either way the
 operating system drops it when the process dies, so a crash never leaves a stale lock behind.
@@ -8,44 +9,62 @@ tell a live daemon from a dead one whose process id was reused.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Self
 
-from daemon.errors import AlreadyRunning
+from daemon.errors import AlreadyRunning, Cancelled
+from daemon.i18n import _
 from daemon.paths import Paths
+from daemon.sync.media_folder import INTERNAL, disk_error
 
 if sys.platform == "win32":
     import msvcrt
 else:
     import fcntl
 
+logger = logging.getLogger(__name__)
+
+# The media folder's lock, in its `.congsync/` folder (see `media_folder_lock`).
+MEDIA_LOCK_NAME = "sync.lock"
+
 # Windows locks are mandatory: lock one byte far past the pid so that readers can still read it.
 _WINDOWS_LOCK_OFFSET = 1 << 20
 
 
-class SingleInstance:
-    """Holds the per-configuration daemon lock for as long as it is entered (or acquired)."""
+class FileLock:
+    """An OS lock on one file, held from `acquire` (or `try_acquire`) until `release`.
 
-    def __init__(self, paths: Paths) -> None:
-        self._path = paths.lock_file
+    The file itself stays when the lock is let go: deleting a locked file invites races. It
+    can still be deleted by someone else (a user removing the state folder); the lock then
+    sits on a file nobody else can find, so `intact` tells whether the path still names the
+    locked file, and `retake` locks the path anew.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
         self._fd: int | None = None
 
     @property
     def held(self) -> bool:
         return self._fd is not None
 
-    def acquire(self) -> None:
-        """Take the lock or raise `AlreadyRunning` naming the process that holds it."""
+    def try_acquire(self) -> bool:
+        """Take the lock; False (at once) when another process (or open file) holds it."""
         if self._fd is not None:
-            return
-        self._path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            return True
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             _lock(fd)
         except OSError:
             os.close(fd)
-            raise AlreadyRunning(read_lock_pid(self._path)) from None
+            return False
         try:
             os.lseek(fd, 0, os.SEEK_SET)
             os.ftruncate(fd, 0)
@@ -55,9 +74,36 @@ class SingleInstance:
             os.close(fd)
             raise
         self._fd = fd
+        return True
+
+    def acquire(self) -> None:
+        """Take the lock or raise `AlreadyRunning` naming the process that holds it."""
+        if not self.try_acquire():
+            raise AlreadyRunning(read_lock_pid(self.path))
+
+    def intact(self) -> bool:
+        """Whether the lock is held and the path still names the very file that is locked."""
+        fd = self._fd
+        if fd is None:
+            return False
+        try:
+            on_disk, locked = os.stat(self.path), os.fstat(fd)
+        except OSError:
+            return False
+        return (on_disk.st_dev, on_disk.st_ino) == (locked.st_dev, locked.st_ino)
+
+    def retake(self) -> bool:
+        """Lock the file the path names now (after it was deleted or replaced).
+
+        False when another process holds that file: it runs in this one's place.
+        """
+        if self.intact():
+            return True
+        self.release()
+        return self.try_acquire()
 
     def release(self) -> None:
-        """Let go of the lock; the file stays (deleting a locked file invites races)."""
+        """Let go of the lock; the file stays."""
         fd, self._fd = self._fd, None
         if fd is None:
             return
@@ -66,12 +112,53 @@ class SingleInstance:
         finally:
             os.close(fd)
 
-    def __enter__(self) -> SingleInstance:
+    def __enter__(self) -> Self:
         self.acquire()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+class SingleInstance(FileLock):
+    """Holds the per-configuration daemon lock for as long as it is entered (or acquired)."""
+
+    def __init__(self, paths: Paths) -> None:
+        super().__init__(paths.lock_file)
+
+
+# How often a cycle waiting for the media folder's lock looks again (and checks `cancel`).
+_MEDIA_LOCK_POLL = 0.2
+
+
+@contextlib.contextmanager
+def media_folder_lock(media_dir: Path, cancel: threading.Event) -> Iterator[None]:
+    """Hold the media folder's own lock for one sync cycle: two cycles never run at once on it.
+
+    The lock file lives with the media folder (in its `.congsync/`, which presentation
+    software ignores), so it holds whichever configuration, state folder or process syncs
+    there. Waits while another cycle holds it; raises `Cancelled` once `cancel` is set and
+    `LocalDiskError` when the media folder cannot be written.
+    """
+    lock = FileLock(media_dir / INTERNAL / MEDIA_LOCK_NAME)
+    said = False
+    try:
+        while not lock.try_acquire():
+            if not said:
+                logger.warning(
+                    "Another congsync (process %s) is syncing %s; waiting for it to finish",
+                    read_lock_pid(lock.path) or "?",
+                    media_dir,
+                )
+                said = True
+            if cancel.wait(_MEDIA_LOCK_POLL):
+                raise Cancelled(_("Stopped on request."))
+    except OSError as exc:
+        raise disk_error(exc, media_dir) from exc
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def read_lock_pid(path: Path) -> int | None:

@@ -9,8 +9,10 @@ that propagate to the root logger are redacted too.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.handlers
+import os
 import re
 import sys
 import threading
@@ -93,6 +95,28 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class _ReopeningFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log that opens its file again when it was removed or replaced (the state
+    folder deleted under a running daemon), as WatchedFileHandler does, so `congsync logs`
+    keeps showing what the daemon says."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.stream is not None:
+            try:
+                on_disk = os.stat(self.baseFilename)
+                held = os.fstat(self.stream.fileno())
+                gone = (on_disk.st_dev, on_disk.st_ino) != (held.st_dev, held.st_ino)
+            except OSError:
+                gone = True
+            if gone:
+                self.stream.close()
+                self.stream = None
+                # If it cannot be made, emitting reports what cannot be opened.
+                with contextlib.suppress(OSError):
+                    os.makedirs(os.path.dirname(self.baseFilename), mode=0o700, exist_ok=True)
+        super().emit(record)
+
+
 def setup_logging(paths: Paths, verbose: bool = False, *, to_file: bool = True) -> None:
     """Send congsync's log to the rotating file (when `to_file`) and warnings to stderr.
 
@@ -115,7 +139,7 @@ def setup_logging(paths: Paths, verbose: bool = False, *, to_file: bool = True) 
 
     if to_file:
         paths.log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        file_handler = logging.handlers.RotatingFileHandler(
+        file_handler = _ReopeningFileHandler(
             paths.log_file, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT, encoding="utf-8"
         )
         file_handler.setLevel(logging.DEBUG if verbose else logging.INFO)

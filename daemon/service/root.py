@@ -17,9 +17,15 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from daemon.config import Config, Profile
-from daemon.credentials import get_password
+from daemon.credentials import password_for
 from daemon.dav import DavClient
-from daemon.errors import CongsyncError, NetworkError
+from daemon.errors import (
+    AuthError,
+    CongsyncError,
+    CredentialsError,
+    NetworkError,
+)
+from daemon.service.instance import media_folder_lock
 from daemon.service.logs import register_secret
 from daemon.sync.connection import open_dav
 from daemon.sync.cycle import run_cycle
@@ -47,7 +53,8 @@ class ProfileRoot:
         steps: Sequence[PostDownloadStep] = (),
     ) -> None:
         self.profile = profile
-        self._password = password or profile.password
+        self._given = password or None  # a password handed to the root is the only one it uses
+        self._password = self._given
         self._steps = tuple(steps)
         self._journal: Journal | None = None
         self._dav: DavClient | None = None
@@ -77,6 +84,15 @@ class ProfileRoot:
 
     @property
     def journal(self) -> Journal:
+        if self._journal is not None and not self.profile.paths.journal_file.exists():
+            # The state folder was deleted under a running daemon: what it writes would go into
+            # a file nobody can open again. A fresh journal learns the owned files back by
+            # adoption (same size and time as the server's), so nothing is downloaded again.
+            log.warning(
+                "The journal %s is gone; starting a new one", self.profile.paths.journal_file
+            )
+            self._journal.close()
+            self._journal = None
         if self._journal is None:
             self.profile.paths.ensure()
             self._journal = Journal(self.profile.paths.journal_file)
@@ -84,8 +100,26 @@ class ProfileRoot:
 
     def password(self) -> str:
         if self._password is None:
-            self._password = get_password(self.config)
+            self._password = password_for(self.profile)
         return self._password
+
+    def _renewed_password(self) -> bool:
+        """After the server refused the password: True when another one is available now (setup
+        or the panel saved it meanwhile). Otherwise the next cycle looks again, so that one
+        saved later is used without a restart and without another refused try first."""
+        refused, self._password = self._password, None
+        if self._given is not None:
+            self._password = refused
+            return False
+        try:
+            renewed = self.password()
+        except CredentialsError:
+            return False
+        if renewed == refused:
+            self._password = None
+            return False
+        log.info("The server refused the password; trying the one saved since")
+        return True
 
     def connection(self) -> DavClient:
         """One connection pool across cycles (saves a TLS handshake per poll), renewed when the
@@ -122,23 +156,36 @@ class ProfileRoot:
         """One complete sync with the configuration as it is now on disk."""
         config = self.profile.reload()  # edits to the configuration apply at the next cycle
         register_secret(self.password())
+        # Whoever else syncs this media folder (a daemon whose state folder was removed, another
+        # configuration) waits for, or makes this cycle wait: two cycles never run at once on it.
         try:
-            return run_cycle(
-                config,
-                self.connection(),
-                self.journal,
-                cancel=cancel,
-                on_progress=on_progress,
-                full_listing=full_listing,
-                accept_deletions=accept_deletions,
-                today=today,
-                steps=self._steps,
-            )
+            with media_folder_lock(config.media_dir, cancel):
+                return run_cycle(
+                    config,
+                    self.connection(),
+                    self.journal,
+                    cancel=cancel,
+                    on_progress=on_progress,
+                    full_listing=full_listing,
+                    accept_deletions=accept_deletions,
+                    today=today,
+                    steps=self._steps,
+                )
         except NetworkError:
             # Start the next attempt with fresh connections: pooled ones to a server that went
             # away are dead, and holding them keeps a restarted local server from its port.
             self.drop_connection()
             raise
+        except AuthError:
+            if not self._renewed_password():
+                raise
+            return self.run_cycle(
+                cancel,
+                on_progress,
+                full_listing=full_listing,
+                accept_deletions=accept_deletions,
+                today=today,
+            )
 
     def meetings(self) -> list[MeetingSummary]:
         return MediaFolder(self.config.media_dir).meeting_summaries(date.today())

@@ -20,6 +20,8 @@ How a cycle is chosen
     seconds (2 h), after a configuration change and when deletions were accepted.
   * Sleep: a small watcher thread notices that the clocks jumped (the computer slept) and asks
     for a cycle at once.
+  * A pause outlives a restart (as Syncthing's does): it is kept in `pause_file` until it is
+    resumed or over, and `start()` restores it.
 
 Cycles run in a fresh daemon thread each, so a transfer stuck in a blocking read can never keep
 the process alive past `shutdown()`; the runner is expected to honour `cancel` within seconds.
@@ -27,6 +29,8 @@ the process alive past `shutdown()`; the runner is expected to honour `cancel` w
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import random
 import threading
@@ -34,6 +38,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
 from apscheduler.executors.base import BaseExecutor, run_job
@@ -47,6 +52,7 @@ from daemon.errors import (
     ConfigError,
     CongsyncError,
     CredentialsError,
+    ExitCode,
     FolderMissing,
     NetworkError,
     NotWebDAV,
@@ -54,6 +60,7 @@ from daemon.errors import (
     RoleError,
     UnsafeToProceed,
 )
+from daemon.files import write_json_atomic
 from daemon.i18n import _, format_clock, format_moment, ngettext
 from daemon.service.status import Progress, State, StatusBoard, now_iso
 from daemon.sync.result import SyncResult
@@ -126,6 +133,8 @@ class SyncScheduler:
         rng: random.Random | None = None,
         reachable: Callable[[], bool] | None = None,
         reachable_check_every: float = 15.0,
+        pause_file: Path | None = None,
+        before_cycle: Callable[[], bool] | None = None,
     ) -> None:
         if interval <= 0:
             raise ValueError("interval must be positive")
@@ -156,6 +165,9 @@ class SyncScheduler:
         self._waiting_for_user = False
         self._paused = False
         self._paused_until: datetime | None = None
+        self._pause_file = pause_file
+        # Asked before each cycle begins (under the lock); False: none begins (the daemon stops).
+        self._before_cycle = before_cycle
         self._started = False
         self._stopping = False
 
@@ -186,6 +198,7 @@ class SyncScheduler:
             if self._started:
                 return
             self._started = True
+            self._restore_pause_locked()
             self._scheduler.add_job(
                 self._job,
                 trigger=_ParkTrigger(),
@@ -273,17 +286,11 @@ class SyncScheduler:
             if until is not None and until <= datetime.now(UTC):
                 self.resume()
                 return
-            self._paused = True
-            self._paused_until = until
+            self._enter_pause_locked(until)
             self._follow_up = False
             if self._current is not None:
                 self._current.cancel.set()
-            self._board.transition(
-                State.PAUSED,
-                _pause_message(until),
-                paused_until=until.isoformat(timespec="seconds") if until else None,
-                next_retry_at=None,
-            )
+            self._save_pause_locked()
             self._reschedule_locked()
             logger.info("Paused%s", f" until {until.isoformat()}" if until else "")
 
@@ -314,6 +321,12 @@ class SyncScheduler:
                 self._follow_up = not self._paused
             elif not self._paused:
                 self._set_next_run_locked(datetime.now(UTC))
+
+    def save_pause(self) -> None:
+        """Write the pause in force (if any) to `pause_file` again (after its folder was lost)."""
+        with self._lock:
+            if self._paused:
+                self._save_pause_locked()
 
     # -- for tests and diagnostics ------------------------------------------------------------
 
@@ -369,6 +382,8 @@ class SyncScheduler:
             if until is None or datetime.now(UTC) < until - timedelta(seconds=1):
                 return None
             self._end_pause_locked()
+        if self._before_cycle is not None and not self._before_cycle():
+            return None
         now = self._clock()
         full = (
             self._want_full
@@ -434,7 +449,7 @@ class SyncScheduler:
             return
         if isinstance(outcome, Cancelled):
             logger.info("Sync cycle cancelled")
-            self._board.cycle_finished(*self._resting_state_locked())
+            self._board.cycle_finished(*self._resting_state_locked(), exit_code=None)
             return
 
         state, delay = self._classify_failure_locked(outcome)
@@ -446,14 +461,20 @@ class SyncScheduler:
             logger.warning("Sync stopped for safety: %s", outcome)
         else:
             logger.warning("Sync failed (%s): %s", state.value, outcome)
+        # What a one-shot sync would exit with for this failure (3 wrong password, 7 disk …),
+        # so that a sync handed to the daemon ends the same way.
+        code = (
+            int(outcome.exit_code) if isinstance(outcome, CongsyncError) else int(ExitCode.FAILURE)
+        )
         if self._paused:
-            self._board.cycle_finished(*self._resting_state_locked())
+            self._board.cycle_finished(*self._resting_state_locked(), exit_code=code)
             return
         self._board.cycle_finished(
             state,
             message,
             next_retry_at=retry_at.isoformat(timespec="seconds") if retry_at else None,
             needs_confirmation=isinstance(outcome, UnsafeToProceed),
+            exit_code=code,
         )
 
     def _finish_success_locked(self, cycle: _Cycle, result: SyncResult) -> None:
@@ -470,18 +491,33 @@ class SyncScheduler:
                 "The last sync could not update {count} files; the log has the details.",
                 len(result.errors),
             ).format(count=len(result.errors))
-        logger.info(
-            "Sync cycle finished: %d downloaded, %d updated, %d removed, %d errors",
-            result.downloaded,
-            result.updated,
-            result.removed,
-            len(result.errors),
-        )
+        if result.uploaded or result.moved or result.deleted_remote or result.conflicts:
+            logger.info(
+                "Sync cycle finished: %d uploaded, %d moved and %d deleted on the server, "
+                "%d conflicts; %d downloaded, %d updated, %d removed, %d errors",
+                result.uploaded,
+                result.moved,
+                result.deleted_remote,
+                result.conflicts,
+                result.downloaded,
+                result.updated,
+                result.removed,
+                len(result.errors),
+            )
+        else:
+            logger.info(
+                "Sync cycle finished: %d downloaded, %d updated, %d removed, %d errors",
+                result.downloaded,
+                result.updated,
+                result.removed,
+                len(result.errors),
+            )
         self._board.cycle_finished(
             state,
             message,
             last_result=result.to_json(),
             last_sync_at=result.finished_at or now_iso(),
+            exit_code=None,
             next_retry_at=None,
         )
 
@@ -508,10 +544,52 @@ class SyncScheduler:
 
     # -- scheduling ---------------------------------------------------------------------------
 
+    def _enter_pause_locked(self, until: datetime | None) -> None:
+        self._paused = True
+        self._paused_until = until
+        self._board.transition(
+            State.PAUSED,
+            _pause_message(until),
+            paused_until=until.isoformat(timespec="seconds") if until else None,
+            next_retry_at=None,
+        )
+
     def _end_pause_locked(self) -> None:
         self._paused = False
         self._paused_until = None
         self._board.transition(State.IDLE, paused_until=None)
+        if self._pause_file is not None:
+            try:
+                self._pause_file.unlink(missing_ok=True)
+            except OSError as exc:
+                logger.warning("Could not remove %s: %s", self._pause_file, exc)
+
+    def _save_pause_locked(self) -> None:
+        if self._pause_file is None:
+            return
+        until = self._paused_until
+        try:
+            write_json_atomic(
+                self._pause_file,
+                {"format": 1, "until": until.isoformat() if until is not None else None},
+            )
+        except OSError as exc:
+            logger.warning("Could not keep the pause in %s: %s", self._pause_file, exc)
+
+    def _restore_pause_locked(self) -> None:
+        """Go on with the pause a previous run left in `pause_file`, unless it is over."""
+        if self._pause_file is None:
+            return
+        pause = read_pause_file(self._pause_file)
+        if pause is None:
+            return
+        until = pause.until
+        if until is not None and until <= datetime.now(UTC):
+            with contextlib.suppress(OSError):
+                self._pause_file.unlink(missing_ok=True)
+            return
+        self._enter_pause_locked(until)
+        logger.info("Still paused%s", f" until {until.isoformat()}" if until else "")
 
     def _reschedule_locked(self) -> None:
         """Point the job at the next automatic cycle (or at none), from the current situation."""
@@ -651,6 +729,34 @@ class _CycleThreadExecutor(BaseExecutor):  # type: ignore[misc]
             self._run_job_success(job.id, events)
 
 
+@dataclass(frozen=True)
+class SavedPause:
+    """A pause as `pause_file` keeps it."""
+
+    until: datetime | None  # None: until resumed
+
+
+def read_pause_file(path: Path) -> SavedPause | None:
+    """The pause a pause file holds; None when there is none (or it is unreadable)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        logger.warning("Ignoring the unreadable pause file %s: %s", path, exc)
+        return None
+    if not isinstance(data, dict):
+        return None
+    until = data.get("until")
+    if until is None:
+        return SavedPause(None)
+    try:
+        moment = datetime.fromisoformat(str(until))
+    except ValueError:
+        return None
+    return SavedPause(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+
+
 def _when(moment: datetime) -> str:
     """A time for a sentence: the clock time today, with the date when further away."""
     local = moment.astimezone()
@@ -661,7 +767,8 @@ def _when(moment: datetime) -> str:
 
 def _pause_message(until: datetime | None) -> str:
     if until is None:
-        return _("Syncing is paused. Choose Resume to sync again.")
+        # Face-neutral: each face says how to resume (the tray's menu, `congsync resume`).
+        return _("Syncing is paused until resumed.")
     return _("Syncing is paused until {time}.").format(time=_when(until))
 
 

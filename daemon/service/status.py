@@ -63,6 +63,9 @@ class StatusSnapshot:
     meetings: tuple[MeetingSummary, ...] = field(default_factory=tuple)
     # attention because a sync would remove many files: confirming (accept deletions) helps
     needs_confirmation: bool = False
+    # when the last cycle failed as a whole: the exit code (README) a one-shot sync would end
+    # with for that failure (3 password, 4 network, 6 safety stop, 7 local disk …); else None
+    exit_code: int | None = None
 
 
 # --- the live board: one current snapshot, its listeners, and the status file -----------------
@@ -105,6 +108,7 @@ def snapshot_from_json(data: dict[str, Any]) -> StatusSnapshot:
         organizer_dir=data.get("organizer_dir"),
         meetings=tuple(MeetingSummary(**m) for m in meetings if isinstance(m, dict)),
         needs_confirmation=bool(data.get("needs_confirmation", False)),
+        exit_code=exit_code if isinstance(exit_code := data.get("exit_code"), int) else None,
     )
 
 
@@ -252,6 +256,16 @@ class StatusBoard:
         with self._lock:
             if listener in self._listeners:
                 self._listeners.remove(listener)
+
+    def write_file(self) -> None:
+        """Write the status file again (after someone deleted it)."""
+        with self._lock:
+            self._write_locked()
+
+    def forget_file(self) -> None:
+        """Never write the status file again: another daemon owns it now."""
+        with self._lock:
+            self._status_file = None
 
     def close(self, final: StatusSnapshot | None = None) -> None:
         """Publish a last snapshot (by default: stopped) and ignore every later change."""

@@ -94,4 +94,5 @@ def test_the_quiet_time_grows_with_size_and_with_repeated_changes():
     large = required_quiet(2 * 1024**3, 2.0)
     assert large > 30 * small
     assert required_quiet(1000, 2.0, changes=1) == pytest.approx(2 * small)
-    assert required_quiet(10**12, 2.0, changes=50) == 300.0  # capped: it is published eventually
+    assert required_quiet(1000, 2.0, changes=3) == pytest.approx(4 * small)
+    assert required_quiet(10**12, 2.0, changes=50) == 120.0  # capped: it is published eventually

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -276,3 +279,168 @@ def test_a_file_dropped_into_a_running_organizers_folder_reaches_a_running_membe
     finally:
         organizer.close()
         member.close()
+
+
+# -- the daemon's hold on its state and its media folder ---------------------------------------
+
+
+def test_a_daemon_whose_state_folder_is_removed_puts_it_back_and_stays_the_only_one(
+    dav: DavFixture, installation: Installation
+):
+    daemon = installation.start("--interval", "3600")
+    installation.wait_state("idle")
+    paths = installation.member.profile.paths
+    before = installation.status()["cycles_finished"]
+
+    shutil.rmtree(paths.state_dir)
+
+    status = installation.wait_state("idle")  # found running again, with its own counters
+    assert status["cycles_finished"] == before
+    wait_until(lambda: paths.status_file.exists() and paths.lock_file.exists())
+    assert paths.lock_file.read_text().split() == [str(daemon.pid)]
+    dav.put_file(f"Media/{TOMORROW}/after.jpg", b"after")
+    done = installation.cli("sync", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["downloaded"] == 1
+    assert installation.status()["cycles_finished"] == before + 1  # the daemon did it
+    # What it learns is kept again (a new journal) and `congsync logs` shows what it says.
+    assert paths.journal_file.exists()
+    assert "Sync cycle finished" in installation.cli("logs").stdout
+    second = installation.cli("run", "--no-tray")
+    assert second.returncode == 1
+    assert "already running" in second.stderr
+    assert installation.cli("stop").returncode == 0
+    assert daemon.wait(timeout=10) == 0
+
+
+def log_file(installation: Installation) -> Path:
+    """The log `congsync run` writes (the state folder's `logs/`, as CONGSYNC_STATE_DIR says)."""
+    return Path(installation.env["CONGSYNC_STATE_DIR"]) / "logs" / "congsync.log"
+
+
+def test_a_second_run_says_already_running_before_anything_else(
+    dav: DavFixture, installation: Installation
+):
+    installation.start("--interval", "3600")
+    installation.wait_state("idle")
+    log = log_file(installation)
+    logged = log.read_text(encoding="utf-8")
+
+    second = installation.cli("run", "--no-tray", "--interval", "3600")
+
+    assert second.returncode == 1
+    assert second.stdout == ""
+    assert second.stderr.splitlines()[0].startswith("congsync: congsync is already running")
+    assert len(second.stderr.splitlines()) == 1
+    assert log.read_text(encoding="utf-8") == logged  # it did not even open the log
+
+
+def test_a_warning_every_cycle_is_printed_once_on_the_terminal_and_logged_each_time(
+    dav: DavFixture, installation: Installation
+):
+    dav.put_file(f"Media/{TOMORROW}/good.jpg", b"good")
+    dav.put_file(f"Media/{TOMORROW}/broken.jpg", b"broken")
+    dav.faults.fail_next(
+        10**6, status=500, methods=["GET"], path_prefix=f"/congregation/Media/{TOMORROW}/broken"
+    )
+    daemon = installation.start("--interval", "1")
+    wait_until(lambda: installation.status()["cycles_finished"] >= 3, timeout=90)
+    installation.close()
+    _out, err = daemon.communicate(timeout=10)
+
+    printed = [line for line in err.splitlines() if "broken.jpg" in line]
+    assert len(printed) == 1, err
+    assert "failed" in printed[0]
+    logged = log_file(installation).read_text(encoding="utf-8")
+    assert sum("broken.jpg failed" in line for line in logged.splitlines()) >= 3
+    assert installation.member.files(TOMORROW) == {"good.jpg": b"good"}
+
+
+def restart(installation: Installation) -> subprocess.Popen[str]:
+    assert installation.cli("stop").returncode == 0
+    return installation.start("--interval", "1")
+
+
+def test_a_pause_outlives_a_restart_until_resumed_or_over(
+    dav: DavFixture, installation: Installation
+):
+    installation.start("--interval", "1")
+    installation.wait_state("idle")
+
+    assert installation.cli("pause").returncode == 0
+    installation.wait_state("paused")
+    restart(installation)
+    status = installation.wait_state("paused")
+    assert status["paused_until"] is None
+    dav.put_file(f"Media/{TOMORROW}/while-paused.jpg", b"p")
+    time.sleep(3)  # three intervals: a daemon that is not paused would have synced
+    assert installation.status()["cycles_finished"] == 0
+    assert installation.member.files(TOMORROW) == {}
+
+    assert installation.cli("pause", "--for", "1h").returncode == 0
+    until = installation.status()["paused_until"]
+    assert until
+    restart(installation)
+    status = installation.wait_state("paused")
+    assert status["paused_until"] == until
+
+    assert installation.cli("resume").returncode == 0
+    wait_until(lambda: installation.member.files(TOMORROW), timeout=30)
+    restart(installation)
+    installation.wait_state("idle")  # resumed stays resumed
+
+
+HOLD_A_CYCLE = """
+import sys, threading
+from pathlib import Path
+from daemon.config import Profile
+from daemon.service.root import ProfileRoot
+import os
+
+# A one-shot sync whose cycle is held open (blocked in its first progress report) until stdin closes.
+profile = Profile.from_environment(os.environ)
+with ProfileRoot(profile) as root:
+    def report(progress):
+        print("cycle", flush=True)
+        sys.stdin.read()
+        raise SystemExit(0)
+    root.run_cycle(threading.Event(), report)
+"""
+
+
+def test_two_cycles_never_run_at_once_on_one_media_folder(
+    dav: DavFixture, installation: Installation
+):
+    dav.put_file(f"Media/{TOMORROW}/a.jpg", b"a")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_A_CYCLE],
+        env=installation.env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "cycle"
+        dav.faults.clear()
+        # No control file: the daemon's state folder is gone, or the other cycle is another
+        # configuration's; either way the one-shot `congsync sync` must not run beside it.
+        one_shot = subprocess.Popen(
+            [sys.executable, "-m", "daemon", "sync", "--json"],
+            env=installation.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(3)
+        assert one_shot.poll() is None
+        assert dav.faults.count() == 0  # it has not even listed the server
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    out, err = one_shot.communicate(timeout=60)
+    assert one_shot.returncode == 0, err
+    assert "waiting" in err
+    assert json.loads(out)["downloaded"] == 1
+    assert installation.member.files(TOMORROW) == {"a.jpg": b"a"}
+    assert os.listdir(installation.member.media / ".congsync" / "tmp") == []

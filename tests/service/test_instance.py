@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -13,8 +15,12 @@ from pathlib import Path
 import pytest
 
 from daemon.errors import AlreadyRunning, CongsyncError, ExitCode
+from daemon.files import write_json_atomic
 from daemon.paths import Paths
-from daemon.service.instance import SingleInstance, is_same_process, pid_alive
+from daemon.service.daemon import Daemon
+from daemon.service.instance import SingleInstance, is_same_process, pid_alive, read_lock_pid
+from daemon.service.status import State
+from daemon.sync.result import SyncResult
 
 WAIT = 10.0
 
@@ -148,3 +154,71 @@ def test_an_exited_but_unreaped_child_counts_as_gone() -> None:
         assert Path(f"/proc/{process.pid}").exists()  # a zombie: exited, not yet reaped
     finally:
         process.wait(WAIT)
+
+
+# -- a state folder removed under a running daemon ---------------------------------------------
+
+
+def test_a_lock_whose_file_was_removed_is_taken_again_and_excludes_others_again(
+    tmp_path: Path, paths: Paths
+) -> None:
+    lock = SingleInstance(paths)
+    lock.acquire()
+    paths.lock_file.unlink()
+    assert not lock.intact()
+    assert try_in_another_process(tmp_path).returncode == 0  # the hole the removal opens
+
+    assert lock.retake()
+
+    assert lock.intact()
+    second = try_in_another_process(tmp_path)
+    assert second.returncode == 1
+    assert str(os.getpid()) in second.stdout
+    lock.release()
+
+
+def test_a_daemon_that_finds_another_in_its_place_stops_and_leaves_that_ones_files_alone(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "state"
+    paths = Paths(config_file=tmp_path / "config.toml", state_dir=state, log_dir=state / "logs")
+    cycles: list[bool] = []
+
+    def runner(cancel: object, on_progress: object, **options: object) -> SyncResult:
+        cycles.append(True)
+        return SyncResult()
+
+    daemon = Daemon(paths, runner, scheduler_options={"wake_check_every": None})
+    daemon.start()
+    try:
+        deadline = time.monotonic() + WAIT
+        while not cycles:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        shutil.rmtree(state)
+        other = subprocess.Popen(
+            [sys.executable, "-c", HOLDER, str(state)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert other.stdout is not None and other.stdout.readline().strip() == "locked"
+            write_json_atomic(paths.status_file, {"state": "idle", "pid": other.pid})
+
+            daemon.sync_now()  # a cycle looks at the state folder first
+
+            deadline = time.monotonic() + WAIT
+            while daemon.snapshot().state is not State.STOPPED:
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+            assert daemon.lost
+            assert len(cycles) == 1
+            assert json.loads(paths.status_file.read_text())["pid"] == other.pid
+            assert not paths.control_file.exists()
+            assert read_lock_pid(paths.lock_file) == other.pid
+        finally:
+            other.kill()
+            other.wait(WAIT)
+    finally:
+        daemon.stop()

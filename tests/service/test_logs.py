@@ -154,3 +154,13 @@ def test_tail_shows_the_last_lines_reaching_into_rotated_files(paths: Paths) -> 
 
 def test_tail_of_no_log_is_empty(paths: Paths) -> None:
     assert tail_log(paths) == []
+
+
+def test_a_removed_log_folder_is_made_again_and_logging_goes_on(paths: Paths) -> None:
+    import shutil
+
+    setup_logging(paths)
+    logging.getLogger("daemon.test").info("before")
+    shutil.rmtree(paths.log_dir)  # the state folder deleted under a running daemon
+    logging.getLogger("daemon.test").info("after the folder went")
+    assert any("after the folder went" in line for line in tail_log(paths))

@@ -439,6 +439,26 @@ def test_offline_recovers_to_idle_by_itself(make_scheduler, board) -> None:
     assert states.count(State.OFFLINE) == 3
 
 
+def test_an_organizers_uploads_are_logged_as_uploads(
+    make_scheduler, board, caplog: pytest.LogCaptureFixture
+) -> None:
+    def published(cancel: threading.Event, on_progress: Callable[[Progress], None]) -> SyncResult:
+        return SyncResult(uploaded=3, moved=1)
+
+    with caplog.at_level("INFO", logger="daemon.service.scheduler"):
+        make_scheduler(FakeRunner(published)).start()
+        wait_until(lambda: board.cycles_finished == 1)
+    assert "3 uploaded, 1 moved and 0 deleted on the server" in caplog.text
+
+
+def test_a_failed_cycle_leaves_the_exit_code_a_one_shot_sync_would_have(
+    make_scheduler, board
+) -> None:
+    make_scheduler(FakeRunner(raises(AuthError("wrong password")))).start()
+    wait_until(lambda: board.cycles_finished == 1)
+    assert board.snapshot().exit_code == 3
+
+
 @pytest.mark.parametrize(
     "error",
     [

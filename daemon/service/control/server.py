@@ -99,6 +99,11 @@ class ControlServer:
         )
         self._thread.daemon = True
         self._thread.start()
+        self.publish_address()
+        logger.info("Control endpoint listening on %s", self.url)
+
+    def publish_address(self) -> None:
+        """(Re)write the control file with this endpoint's address and secret."""
         pid = os.getpid()
         write_json_atomic(
             self._control_file,
@@ -111,7 +116,14 @@ class ControlServer:
                 "start_token": process_start_token(pid),
             },
         )
-        logger.info("Control endpoint listening on %s", self.url)
+
+    def publishes_address(self) -> bool:
+        """Whether the control file names this endpoint (it may have been deleted)."""
+        try:
+            current = json.loads(self._control_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        return isinstance(current, dict) and current.get("secret") == self.secret
 
     def stop(self) -> None:
         """Stop listening and remove the control file (if it is still ours)."""
@@ -121,11 +133,7 @@ class ControlServer:
             httpd.server_close()
         if self._thread is not None:
             self._thread.join(timeout=2)
-        try:
-            current = json.loads(self._control_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return
-        if isinstance(current, dict) and current.get("secret") == self.secret:
+        if self.publishes_address():
             self._control_file.unlink(missing_ok=True)
 
     def answer(
