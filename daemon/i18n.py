@@ -69,3 +69,23 @@ def format_clock(moment: datetime) -> str:
 def format_moment(moment: datetime) -> str:
     """A moment in words, e.g. "Tuesday 24 November 14:02"."""
     return _("{day} {time}").format(day=format_day(moment.date()), time=format_clock(moment))
+
+
+def format_when(moment: datetime, now: datetime | None = None) -> str:
+    """A moment in local time, in words relative to `now`: "today at 21:43", "yesterday at
+    08:10", "tomorrow at 07:00", else "Tuesday 24 November at 14:02" (with the year when it is
+    not this year's). A moment without a time zone is taken as local time."""
+    local = moment.astimezone()
+    today = (now or datetime.now()).astimezone().date()
+    clock = format_clock(local)
+    days = (local.date() - today).days
+    if days == 0:
+        return _("today at {time}").format(time=clock)
+    if days == -1:
+        return _("yesterday at {time}").format(time=clock)
+    if days == 1:
+        return _("tomorrow at {time}").format(time=clock)
+    day = format_day(local.date())
+    if local.year != today.year:
+        day = _("{day} {year}").format(day=day, year=local.year)
+    return _("{day} at {time}").format(day=day, time=clock)

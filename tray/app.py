@@ -173,6 +173,17 @@ def run_tray_or_headless(
     """
     available, reason = tray_available()
     if available:
+        if tray_host_missing(reason):
+            # The icon still runs (a panel started after congsync at login docks it then),
+            # but the user hears once why there is none and how to get one.
+            (say or _say_on_stderr)(
+                _(
+                    "Nothing on this desktop shows tray icons, so congsync runs without its icon "
+                    "for now. To get one: on GNOME, turn on the “AppIndicator and "
+                    "KStatusNotifierItem Support” extension; elsewhere, add a panel with a "
+                    "system tray."
+                )
+            )
         app = TrayApp(
             control,
             media_dir=media_dir,
@@ -192,6 +203,65 @@ def run_tray_or_headless(
     )
     headless_wait()
     return False
+
+
+def tray_host_missing(backend: str, env: Mapping[str, str] | None = None) -> bool:
+    """Whether nothing on this desktop shows tray icons, as far as can be told (False when a
+    tray host is there or when it cannot be told). `backend` is pystray's, as `tray_available`
+    names it."""
+    env = os.environ if env is None else env
+    if backend in ("xorg", "gtk"):  # icons embedded in an X system tray (XEMBED)
+        return _xembed_tray_present(env) is False
+    if backend == "appindicator":  # StatusNotifierItem, or XEMBED where no watcher runs
+        return _status_notifier_watcher_present() is False and _xembed_tray_present(env) is False
+    return False
+
+
+def _xembed_tray_present(env: Mapping[str, str]) -> bool | None:
+    """Whether a program owns the X display's system-tray selection; None: cannot tell."""
+    name = env.get("DISPLAY")
+    if not name:
+        return None
+    try:
+        xdisplay = importlib.import_module("Xlib.display")
+        x = importlib.import_module("Xlib.X")
+        display = xdisplay.Display(name)
+    except Exception:
+        log.debug("cannot look for a system tray on %s", name, exc_info=True)
+        return None
+    try:
+        atom = display.intern_atom(f"_NET_SYSTEM_TRAY_S{display.get_default_screen()}")
+        owner = display.get_selection_owner(atom)
+        return owner not in (None, x.NONE)
+    except Exception:
+        log.debug("cannot look for a system tray on %s", name, exc_info=True)
+        return None
+    finally:
+        display.close()
+
+
+def _status_notifier_watcher_present() -> bool | None:
+    """Whether the session bus has a StatusNotifierWatcher (the AppIndicator host); None:
+    cannot tell. Only asked with the AppIndicator backend, which brings GObject (gi) along."""
+    try:
+        gio = importlib.import_module("gi.repository.Gio")
+        glib = importlib.import_module("gi.repository.GLib")
+        bus = gio.bus_get_sync(gio.BusType.SESSION, None)
+        answer = bus.call_sync(
+            "org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus",
+            "NameHasOwner",
+            glib.Variant("(s)", ("org.kde.StatusNotifierWatcher",)),
+            glib.VariantType("(b)"),
+            gio.DBusCallFlags.NONE,
+            2000,
+            None,
+        )
+        return bool(answer.unpack()[0])
+    except Exception:
+        log.debug("cannot ask the session bus for a StatusNotifierWatcher", exc_info=True)
+        return None
 
 
 @dataclass(frozen=True)
@@ -333,14 +403,18 @@ class TrayApp:
             )
         self._icon = icon
         unsubscribe = self._control.subscribe(self._on_status)
-        # Without a tray host (yet) the Xorg backend logs a traceback on every update.
+        # Without a tray host (yet) the Xorg backend logs a traceback on every update; that
+        # there is none has been said in one sentence (`run_tray_or_headless`).
         pystray_log = logging.getLogger("pystray._base")
         once = _OnceFilter()
+        undocked = _DockFailureFilter()
+        pystray_log.addFilter(undocked)
         pystray_log.addFilter(once)
         try:
             icon.run(setup=partial(self._update_loop, pystray, initial))
         finally:
             pystray_log.removeFilter(once)
+            pystray_log.removeFilter(undocked)
             self._loop_ended.set()
             self._events.put(_CLOSE)  # the updater may still wait on the queue
             self._icon = None
@@ -618,6 +692,17 @@ class _OnceFilter(logging.Filter):
             return False
         self._seen.add(message)
         return True
+
+
+class _DockFailureFilter(logging.Filter):
+    """Turns pystray's "Failed to dock icon" (with its traceback, at every update while no tray
+    host runs) into a debug line: the user has been told in words."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg != "Failed to dock icon":
+            return True
+        log.debug("the tray icon is not docked: no tray host (yet)")
+        return False
 
 
 def _import_pystray() -> Any:

@@ -30,7 +30,38 @@ def notifications_for(
     problem = _problem(previous, current)
     if problem is not None:
         notes.append(problem)
+    told = _new_warnings(previous, current)
+    if told is not None:
+        notes.append(told)
     return notes
+
+
+def _warnings(snapshot: StatusSnapshot) -> list[str]:
+    result = snapshot.last_result or {}
+    found = result.get("warnings")
+    return [w for w in found if isinstance(w, str)] if isinstance(found, list) else []
+
+
+def _new_warnings(previous: StatusSnapshot | None, current: StatusSnapshot) -> Notification | None:
+    """One notification when a cycle found something to tell (a conflict copy kept, a file
+    that is not published and why); a warning repeated by later cycles is not told again."""
+    if previous is None or current.last_result is None:
+        return None
+    if (previous.last_result or {}).get("finished_at") == current.last_result.get("finished_at"):
+        return None  # not a new cycle's result
+    seen = set(_warnings(previous))
+    new = [w for w in dict.fromkeys(_warnings(current)) if w not in seen]
+    if not new:
+        return None
+    title = _("congsync: please check")
+    if len(new) == 1:
+        return (title, new[0])
+    more = ngettext(
+        "{count} more thing to check: see View log.",
+        "{count} more things to check: see View log.",
+        len(new) - 1,
+    ).format(count=len(new) - 1)
+    return (title, _("{first}\n{more}").format(first=new[0], more=more))
 
 
 def _new_media(previous: StatusSnapshot | None, current: StatusSnapshot) -> Notification | None:

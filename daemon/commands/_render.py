@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
-from daemon.i18n import _, ngettext
+from datetime import datetime
+
+from daemon.i18n import _, format_when, ngettext
 from daemon.sync.result import SyncResult
+
+
+def moment_words(iso: str | None) -> str | None:
+    """A moment from the status (ISO 8601) in local time and words ("today at 21:43"); None
+    when there is none or it cannot be read. `--json` keeps the ISO form."""
+    if not iso:
+        return None
+    try:
+        return format_when(datetime.fromisoformat(iso))
+    except ValueError:
+        return None
 
 
 def summarise(result: SyncResult) -> str:

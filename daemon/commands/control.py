@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from daemon.config import Profile
 from daemon.errors import ConfigError, DaemonNotRunning
-from daemon.i18n import _, format_moment
+from daemon.i18n import _, format_when
 from daemon.service.control import ControlClient
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace, profile: Profile) -> int:
         if until is None:
             print(_("Paused until “congsync resume”."))
         else:
-            print(_("Paused until {time}.").format(time=format_moment(until)))
+            print(_("Paused until {time}.").format(time=format_when(until)))
     elif args.command == "resume":
         client.resume()
         print(_("Syncing resumed."))

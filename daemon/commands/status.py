@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from daemon.commands._render import summarise
+from daemon.commands._render import moment_words, summarise
 from daemon.config import Profile
 from daemon.i18n import _
 from daemon.service.control import ControlClient
@@ -46,14 +46,37 @@ def run(args: argparse.Namespace, profile: Profile) -> int:
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return 0
     print(_("State: {state}").format(state=data["state"]))
-    if data["message"]:
+    if data["state"] == "paused":
+        # Said from the state: the daemon's sentence is written for every face, not a terminal.
+        until = moment_words(data["paused_until"])
+        if until is None:
+            print("  " + _("Syncing is paused. Run “congsync resume” to sync again."))
+        else:
+            print(
+                "  "
+                + _("Syncing is paused until {time}. Run “congsync resume” to sync sooner.").format(
+                    time=until
+                )
+            )
+    elif data["message"]:
         print("  " + data["message"])
+    retry = moment_words(data["next_retry_at"])
+    if retry is not None and data["state"] != "paused":
+        print("  " + _("Next try: {time}.").format(time=retry))
     print(_("Configuration: {path}").format(path=data["config_file"]))
     for key, value in data["settings"].items():
         print(f"  {key} = {value}")
     if data["last_result"]:
-        print(_("Last sync: {when}").format(when=data["last_sync_at"] or _("never completed")))
-        print("  " + summarise(SyncResult.from_json(data["last_result"])))
+        when = moment_words(data["last_sync_at"]) or _("never completed")
+        print(_("Last sync: {when}").format(when=when))
+        last = SyncResult.from_json(data["last_result"])
+        print("  " + summarise(last))
+        if last.errors or last.warnings:
+            # What the organizer or member must know or do (a conflict copy, a file never
+            # published, an incomplete video …), each once.
+            print(_("Needs your attention:"))
+            for sentence in dict.fromkeys([*last.errors, *last.warnings]):
+                print("  - " + sentence)
     else:
         print(_("Last sync: never"))
     if data["meetings"]:

@@ -40,6 +40,7 @@ def run(args: argparse.Namespace, profile: Profile) -> int:
     return int(ExitCode.OK if result.ok else ExitCode.FAILURE)
 
 
+# What a cycle that failed as a whole left behind, when the daemon does not say its exit code.
 STATE_EXIT = {
     "offline": ExitCode.NETWORK,
     "error": ExitCode.FAILURE,
@@ -68,13 +69,24 @@ def _sync_through_daemon(client: ControlClient, args: argparse.Namespace) -> int
     document = client.follow(ticket, on_update)
     if show:
         print(file=sys.stderr)
-    code = STATE_EXIT.get(str(document.get("state")))
-    if code is not None:
+    fallback = STATE_EXIT.get(str(document.get("state")))
+    if fallback is not None:
+        # The failure's own code, as a one-shot sync ends with it (3 for a wrong password …).
+        reported = document.get("exit_code")
+        code = reported if isinstance(reported, int) and reported > 0 else int(fallback)
         if args.json:
-            print(json.dumps({"state": document.get("state"), "message": document.get("message")}))
+            print(
+                json.dumps(
+                    {
+                        "state": document.get("state"),
+                        "message": document.get("message"),
+                        "exit_code": code,
+                    }
+                )
+            )
         else:
             print(_("congsync: {message}").format(message=document.get("message")), file=sys.stderr)
-        return int(code)
+        return code
     result = SyncResult.from_json(document.get("last_result") or {})
     print_result(result, as_json=args.json)
     return int(ExitCode.OK if result.ok else ExitCode.FAILURE)

@@ -40,6 +40,28 @@ def _display(name: str, limit: int = 80) -> str:
     return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
+def _spelling(name: str, limit: int = 3) -> str:
+    """How `name` spells its non-ASCII letters, to tell apart names that look the same:
+    "é = U+00E9" (one code point, NFC) or "é = e + U+0301" (a letter and an accent, NFD)."""
+    clusters: list[str] = []
+    for ch in name:
+        if clusters and unicodedata.combining(ch):
+            clusters[-1] += ch
+        else:
+            clusters.append(ch)
+    spelled = [
+        "{} = {}".format(
+            unicodedata.normalize("NFC", cluster),
+            " + ".join(ch if ch.isascii() else f"U+{ord(ch):04X}" for ch in cluster),
+        )
+        for cluster in clusters
+        if not cluster.isascii()
+    ]
+    if len(spelled) > limit:
+        spelled = [*spelled[:limit], "…"]
+    return ", ".join(spelled)
+
+
 def _utf8_len(text: str) -> int:
     return len(text.encode("utf-8"))
 
@@ -138,10 +160,22 @@ def assign_local_names(remote_names: Iterable[str]) -> NameAssignment:
         key = collision_key(local)
         other = owner_by_key.get(key)
         if other is not None:
-            skipped[remote] = _(
-                "“{name}” was skipped because on this computer it would be the same file"
-                " as “{other}”."
-            ).format(name=_display(remote), other=_display(other))
+            if unicodedata.normalize("NFC", remote) == unicodedata.normalize("NFC", other):
+                # They look alike (one written with é, the other with e and an accent).
+                skipped[remote] = _(
+                    "“{name}” ({spelling}) was skipped because on this computer it would be the"
+                    " same file as “{other}” ({other_spelling})."
+                ).format(
+                    name=_display(remote),
+                    spelling=_spelling(remote),
+                    other=_display(other),
+                    other_spelling=_spelling(other),
+                )
+            else:
+                skipped[remote] = _(
+                    "“{name}” was skipped because on this computer it would be the same file"
+                    " as “{other}”."
+                ).format(name=_display(remote), other=_display(other))
             continue
         owner_by_key[key] = remote
         mapping[remote] = local

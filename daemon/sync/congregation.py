@@ -20,6 +20,15 @@ def cached_settings(journal: Journal) -> CongregationSettings:
     return settings
 
 
+def remember_settings(journal: Journal, data: bytes) -> None:
+    """forcedPrefs.json as this computer just wrote it: what `settings show` starts from now.
+
+    Kept without a version, so the next look at the server fetches its copy once (a
+    co-organizer's push right after ours is not mistaken for ours).
+    """
+    journal.save_congregation_prefs(None, data.decode("utf-8"))
+
+
 def refresh_settings(
     dav: DavClient, journal: Journal, prefs: RemoteFile | None, *, force: bool
 ) -> tuple[CongregationSettings, list[str]]:

@@ -32,7 +32,7 @@ from daemon.core.records import LocalFile, RemoteFile
 from daemon.dav import DavClient, Expect, RemotePath
 from daemon.errors import ConfigError, LocalDiskError, NotFound, PreconditionFailed
 from daemon.i18n import _
-from daemon.sync.congregation import refresh_settings
+from daemon.sync.congregation import refresh_settings, remember_settings
 from daemon.sync.discovery import Discovery, ServerSnapshot
 from daemon.sync.journal import Journal
 from daemon.sync.uploads import Stager
@@ -283,8 +283,9 @@ class Publisher:
             and (found := _find(contents.files, safe_local_name(name) or name)) is not None
         ]
         if not markers:
-            raise NotFound(
-                _("{name} is not hidden on {date}.").format(name=name, date=day.isoformat()), 404
+            # Already as asked (as `hide` of a hidden name): a plain answer, not a refusal.
+            return _("{name} is not hidden at the meeting on {date}.").format(
+                name=name, date=day.isoformat()
             )
         for found in markers:
             self.dav.delete(found.path, cancel=self.cancel)
@@ -360,6 +361,7 @@ class Publisher:
             expect = Expect.entry(entry) if entry is not None else Expect.absent()
             try:
                 self._stager().upload_bytes(content, (PREFS_FILE,), expect=expect)
+                remember_settings(self.journal, content)
                 return
             except PreconditionFailed:
                 if attempt == PUSH_ATTEMPTS - 1:

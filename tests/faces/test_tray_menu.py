@@ -380,3 +380,26 @@ def test_a_safety_stop_that_awaits_confirmation_offers_to_confirm_the_removals()
 
     assert Action.CONFIRM_REMOVALS in [i.action for i in build_menu(stop, now)]
     assert Action.CONFIRM_REMOVALS not in [i.action for i in build_menu(folder_gone, now)]
+
+
+def cycle_told(finished: str, *warnings: str) -> StatusSnapshot:
+    return snap(
+        last_sync_at=finished,
+        last_result={"finished_at": finished, "warnings": list(warnings)},
+    )
+
+
+def test_a_kept_conflict_copy_is_notified_once() -> None:
+    kept = "2030-01-08/talk.mp4 was changed both here and on the server. … kept as …"
+    first = cycle_told(SYNCED, kept)
+    notes = notifications_for(cycle_told(EARLIER), first, enabled=True)
+    assert notes == [("congsync: please check", kept)]
+    # The next cycles keep saying it (status shows it), the tray does not repeat it.
+    assert notifications_for(first, cycle_told("2026-11-23T14:03:00+01:00", kept), True) == []
+
+
+def test_several_new_things_to_check_are_one_notification() -> None:
+    current = cycle_told(SYNCED, "talk.mp4 is not published: …", "The folder Videos is not …")
+    ((title, message),) = notifications_for(cycle_told(EARLIER), current, enabled=True)
+    assert title == "congsync: please check"
+    assert message.startswith("talk.mp4 is not published") and "1 more thing" in message
