@@ -786,7 +786,7 @@ def _failure_message(exc: Exception, state: State, retry_at: datetime | None) ->
             reason=reason, time=when
         )
     if isinstance(exc, _NEEDS_USER):
-        return _("{reason} congsync will try again at {time}, or when you choose Sync now.").format(
+        return _("{reason} congsync tries again at {time}, or as soon as you sync.").format(
             reason=reason, time=when
         )
     if not isinstance(exc, CongsyncError):
