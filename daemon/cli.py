@@ -92,6 +92,19 @@ def build_parser() -> argparse.ArgumentParser:
     pause.add_argument("--for", dest="duration", help=_("e.g. 30m, 1h, 2d; default: until resumed"))
     sub.add_parser("resume", help=_("resume the running congsync"))
     sub.add_parser("stop", help=_("stop the running congsync"))
+    open_ = sub.add_parser("open", help=_("open the control panel in the browser"))
+    open_.add_argument(
+        "page",
+        nargs="?",
+        default="status",
+        choices=("status", "setup", "media"),
+        help=_("the page to open (status, setup or media)"),
+    )
+    open_.add_argument(
+        "--print-url",
+        action="store_true",
+        help=_("print a one-time sign-in address instead of opening a browser"),
+    )
     logs = sub.add_parser("logs", help=_("show the recent log"))
     logs.add_argument("-n", "--lines", type=int, default=100)
     autostart = sub.add_parser(
@@ -175,6 +188,7 @@ COMMANDS = {
     "resume": "daemon.commands.control",
     "stop": "daemon.commands.control",
     "logs": "daemon.commands.logs",
+    "open": "daemon.commands.open",
     "autostart": "daemon.commands.autostart",
     # -- organizer commands: entries added below this line --
     "media": "daemon.commands.media",

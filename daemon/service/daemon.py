@@ -28,9 +28,10 @@ from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
 from daemon.paths import Paths
-from daemon.service.control import ControlServer
+from daemon.service.control import ControlServer, Route
 from daemon.service.instance import SingleInstance, read_lock_pid
 from daemon.service.scheduler import CycleRunner, SyncScheduler
 from daemon.service.status import Listener, State, StatusBoard, StatusSnapshot, read_status_file
@@ -73,6 +74,7 @@ class Daemon:
         scheduler_options: Mapping[str, Any] | None = None,
         meetings: Callable[[], Sequence[MeetingSummary]] | None = None,
         state_check_every: float | None = 5.0,
+        routes: Mapping[str, Mapping[str, Route]] | None = None,
     ) -> None:
         self._paths = paths
         self._runner = runner
@@ -84,6 +86,7 @@ class Daemon:
         self._shutdown_timeout = shutdown_timeout
         self._scheduler_options = dict(scheduler_options or {})
         self._meetings = meetings
+        self._routes = routes  # more pages for the control endpoint (the panel)
         self._companions: list[Companion] = []
 
         self._lock = threading.RLock()
@@ -143,6 +146,15 @@ class Daemon:
         """Whether it stopped because another daemon took over its removed state folder."""
         return self._lost
 
+    def panel_url(self, page: str = "/") -> str | None:
+        """A one-time sign-in address that opens `page` of the panel in a browser (None when
+        the control endpoint is not running)."""
+        control = self._control
+        if control is None:
+            return None
+        token = control.guards.issue_signin()
+        return f"{control.url}/signin?{urlencode({'token': token, 'next': page})}"
+
     def add_companion(self, companion: Companion) -> None:
         """Run `companion` from `start` until `stop` (add it before starting)."""
         self._companions.append(companion)
@@ -164,7 +176,7 @@ class Daemon:
         for listener in self._early_listeners:
             board.subscribe(listener)
         self._early_listeners.clear()
-        control = ControlServer(board, self, self._paths)
+        control = ControlServer(board, self, self._paths, routes=self._routes)
         control.start()
         self._control = control
         scheduler = SyncScheduler(

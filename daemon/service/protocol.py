@@ -32,6 +32,11 @@ class DaemonControl(Protocol):
         "wrong password" error, without a restart; returns at once."""
         ...
 
+    def panel_url(self, page: str = "/") -> str | None:
+        """A one-time sign-in address opening `page` ("/status", "/setup", "/media") of the
+        control panel in a browser, or None when there is no panel to open."""
+        ...
+
     def quit(self) -> None:
         """Ask the daemon to stop gracefully; calling it again does nothing.
 

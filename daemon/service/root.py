@@ -26,7 +26,7 @@ from daemon.errors import (
     NetworkError,
 )
 from daemon.service.instance import media_folder_lock
-from daemon.service.logs import register_secret
+from daemon.service.logs import register_secret, tail_log
 from daemon.sync.connection import open_dav
 from daemon.sync.cycle import run_cycle
 from daemon.sync.downloads import PostDownloadStep
@@ -211,6 +211,7 @@ class ProfileRoot:
         # endpoint or watcher, and skipping them keeps its memory small.
         from daemon.dav import server_reachable
         from daemon.service.daemon import Daemon
+        from daemon.service.panel import PanelServices, panel_routes
         from daemon.sync.watch import OrganizerWatcher
 
         config = self.config
@@ -225,6 +226,14 @@ class ProfileRoot:
             organizer_dir=config.organizer_dir,
             meetings=self.meetings,
             scheduler_options=options,
+            routes=panel_routes(
+                PanelServices(
+                    profile=self.profile,
+                    publisher=lambda write: open_publisher(self.profile, write=write),
+                    meetings=self.meetings,
+                    log_tail=lambda lines: tail_log(self.profile.paths, lines),
+                )
+            ),
         )
         if config.is_organizer:
             assert config.organizer_dir is not None  # Config guarantees it for organizers

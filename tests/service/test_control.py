@@ -179,8 +179,31 @@ def test_a_browser_session_cookie_is_accepted_in_place_of_the_secret(
     with httpx.Client(base_url=server.url, trust_env=False, timeout=WAIT) as browser:
         browser.cookies.set("congsync_session", token)
         assert browser.get("/v1/status").status_code == 200
-        assert browser.post("/v1/sync", headers={"Origin": origin}).status_code == 202
+        csrf = {"X-CSRF-Token": server.guards.csrf_token(token)}
+        assert browser.post("/v1/sync", headers={"Origin": origin, **csrf}).status_code == 202
+        # Our own Origin alone is not enough: the page's CSRF token must come too.
+        assert browser.post("/v1/sync", headers={"Origin": origin}).status_code == 403
+        wrong = {"X-CSRF-Token": server.guards.csrf_token("another session")}
+        assert browser.post("/v1/sync", headers={"Origin": origin, **wrong}).status_code == 403
     assert controls.calls == [("sync_now", False)]
+
+
+def test_a_one_time_sign_in_becomes_a_session_cookie_once(server: ControlServer) -> None:
+    with httpx.Client(base_url=server.url, trust_env=False, timeout=WAIT) as cli:
+        cli.headers["Authorization"] = f"Bearer {server.secret}"
+        path = cli.post("/v1/signin", json={"next": "/setup"}).json()["path"]
+    with httpx.Client(base_url=server.url, trust_env=False, timeout=WAIT) as browser:
+        assert browser.get("/v1/status").status_code == 401
+        first = browser.get(path)
+        assert first.status_code == 303 and first.headers["Location"] == "/setup"
+        cookie = first.headers["Set-Cookie"]
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+        assert browser.get("/v1/status").status_code == 200
+    with httpx.Client(base_url=server.url, trust_env=False, timeout=WAIT) as other:
+        assert other.get(path).status_code == 403  # used up
+        assert other.get("/signin?token=made-up").status_code == 403
+        # A browser session may not mint sign-ins for others.
+        assert other.post("/v1/signin", json={}).status_code == 401
 
 
 def test_a_changing_request_on_a_cookie_alone_needs_our_own_origin(

@@ -20,6 +20,10 @@ API version 1. Answers are JSON objects with `Cache-Control: no-store`; errors a
     POST /v1/credentials             a new password was saved (setup): use it and sync now,
                                      also out of a "wrong password" error; 202
     POST /v1/stop                    end the daemon; 202, then the process exits
+    POST /v1/signin  {"next": "/setup"}
+                                     (secret only) a one-time sign-in path for a browser:
+                                     {"path": "/signin?token=…&next=/setup"}
+    GET  /signin?token=…&next=…      the browser's sign-in: a session cookie, then `next`
 
 A route returns a `Response`: any content type (pages and static files fit as well as JSON),
 extra headers (a session cookie), and something to do once it has been sent (`after`).
@@ -32,10 +36,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from http import HTTPStatus
-from typing import Any
+from typing import Any, BinaryIO
+from urllib.parse import urlencode
 
 from daemon.errors import RequestRefused
 from daemon.i18n import _
+from daemon.service.control.guards import SESSION_COOKIE, SIGNIN_PATH, Guards
 from daemon.service.protocol import DaemonControl
 from daemon.service.status import StatusBoard
 
@@ -48,8 +54,19 @@ class Request:
     method: str
     path: str
     query: Mapping[str, str]
-    body: Mapping[str, Any]  # a JSON object (empty without a body)
+    body: Mapping[str, Any]  # a JSON object (empty without a body, or for a streaming route)
     headers: Mapping[str, str]
+    via: str = "secret"  # how the caller proved itself: "secret", "session" or "signin"
+    session: str | None = None  # the browser session, when there is one
+    # A route marked `streams_body` reads its body itself (an upload of any size), from here:
+    stream: BinaryIO | None = None
+    length: int = 0
+
+
+def streams_body(route: Route) -> Route:
+    """Mark a route that reads its (large) body from `Request.stream` itself."""
+    route.streams_body = True  # type: ignore[attr-defined]
+    return route
 
 
 @dataclass(frozen=True)
@@ -72,6 +89,7 @@ class Context:
     board: StatusBoard
     controls: DaemonControl
     long_poll_max: float = LONG_POLL_MAX
+    guards: Guards | None = None
 
 
 Route = Callable[[Context, Request], Response]
@@ -120,6 +138,46 @@ def credentials(context: Context, request: Request) -> Response:
     return json_response(HTTPStatus.ACCEPTED, {"accepted": True})
 
 
+def signin_token(context: Context, request: Request) -> Response:
+    """A one-time sign-in address for a browser (the tray, `congsync open`); secret only."""
+    if request.via != "secret" or context.guards is None:
+        raise RequestRefused(HTTPStatus.FORBIDDEN, _("Only congsync itself may ask for this."))
+    after = request.body.get("next", "/")
+    if not isinstance(after, str) or not after.startswith("/") or after.startswith("//"):
+        raise RequestRefused(HTTPStatus.BAD_REQUEST, _("next must be a path of the panel."))
+    token = context.guards.issue_signin()
+    return json_response(
+        HTTPStatus.OK,
+        {"path": f"{SIGNIN_PATH}?{urlencode({'token': token, 'next': after})}"},
+    )
+
+
+def signin(context: Context, request: Request) -> Response:
+    """Turn a one-time token into a session cookie and go on to the page asked for."""
+    session = (
+        context.guards.redeem_signin(request.query.get("token", "")) if context.guards else None
+    )
+    if session is None:
+        return Response(
+            HTTPStatus.FORBIDDEN,
+            _(
+                "This sign-in address was used already or is too old. Open congsync again from "
+                "its tray icon, or run “congsync open”."
+            ).encode("utf-8"),
+            "text/plain; charset=utf-8",
+        )
+    after = request.query.get("next", "/")
+    if not after.startswith("/") or after.startswith("//"):
+        after = "/"
+    cookie = f"{SESSION_COOKIE}={session}; HttpOnly; SameSite=Strict; Path=/"
+    return Response(
+        HTTPStatus.SEE_OTHER,
+        b"",
+        "text/plain; charset=utf-8",
+        headers={"Location": after, "Set-Cookie": cookie},
+    )
+
+
 def stop(context: Context, request: Request) -> Response:
     # The daemon is told once the answer is on its way, so the client gets it.
     return json_response(HTTPStatus.ACCEPTED, {"accepted": True}, after=context.controls.quit)
@@ -133,6 +191,8 @@ ROUTES: dict[str, dict[str, Route]] = {
     f"{API_PREFIX}/resume": {"POST": resume},
     f"{API_PREFIX}/credentials": {"POST": credentials},
     f"{API_PREFIX}/stop": {"POST": stop},
+    f"{API_PREFIX}/signin": {"POST": signin_token},
+    SIGNIN_PATH: {"GET": signin},
 }
 
 

@@ -134,6 +134,11 @@ class ControlClient:
         """Tell the daemon a new password was saved: it uses it and syncs now."""
         self._request("POST", "/credentials")
 
+    def panel_url(self, page: str = "/") -> str:
+        """A one-time sign-in address that opens `page` of the running daemon's panel."""
+        answer = self._request("POST", "/signin", json={"next": page})
+        return f"{self.url}{answer['path']}"
+
     def stop(self, wait: float = 10.0) -> bool:
         """Ask the daemon to end; True once its process has exited (False after `wait` s)."""
         try:

@@ -6,14 +6,21 @@ Three checks, before anything else is read:
   * the caller proves itself: `Authorization: Bearer <secret>` (the CLI and the tray read the
     secret from the control file), or a session cookie a sign-in handed to a browser. A request
     that changes something on a cookie alone must carry our own `Origin`, which browsers send
-    with every such request and no other site can forge (no cross-site request forgery).
+    with every such request and no other site can forge, and the session's CSRF token in the
+    `X-CSRF-Token` header, which only our own pages know (no cross-site request forgery).
+
+A browser gets its session by opening `/signin?token=…` with a one-time token (valid two
+minutes) that the tray or `congsync open` asked for with the secret; that one path is let in
+without a session, and the token is checked by the sign-in route itself.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 import threading
+import time
 from collections.abc import Mapping
 from http import HTTPStatus
 from http.cookies import CookieError, SimpleCookie
@@ -23,6 +30,9 @@ from daemon.i18n import _
 
 SESSION_COOKIE = "congsync_session"
 SAFE_METHODS = frozenset({"GET", "HEAD"})
+SIGNIN_PATH = "/signin"
+CSRF_HEADER = "X-Csrf-Token"  # X-CSRF-Token, as the server spells header names
+SIGNIN_TOKEN_SECONDS = 120.0
 
 
 class Guards:
@@ -32,6 +42,7 @@ class Guards:
         self.secret = secret
         self.port = 0  # known once the endpoint listens
         self._sessions: set[str] = set()
+        self._signins: dict[str, float] = {}  # one-time token -> monotonic expiry
         self._lock = threading.Lock()
 
     @property
@@ -45,9 +56,47 @@ class Guards:
             self._sessions.add(token)
         return token
 
-    def check(self, method: str, headers: Mapping[str, str]) -> str:
+    def issue_signin(self) -> str:
+        """A one-time token that `/signin` turns into a browser session (for two minutes)."""
+        token = secrets.token_urlsafe(32)
+        with self._lock:
+            now = time.monotonic()
+            self._signins = {t: end for t, end in self._signins.items() if end > now}
+            self._signins[token] = now + SIGNIN_TOKEN_SECONDS
+        return token
+
+    def redeem_signin(self, token: str) -> str | None:
+        """The new session for a valid one-time token (which is then used up), else None."""
+        with self._lock:
+            found = next(
+                (t for t in self._signins if hmac.compare_digest(t.encode(), token.encode())), None
+            )
+            if found is None or self._signins.pop(found) < time.monotonic():
+                return None
+        return self.issue_session()
+
+    def csrf_token(self, session: str) -> str:
+        """The token a session's pages send with every change (derived: nothing to store)."""
+        return hmac.new(self.secret.encode(), session.encode(), hashlib.sha256).hexdigest()
+
+    def session_of(self, headers: Mapping[str, str]) -> str | None:
+        """The valid session a request's cookie carries, or None."""
+        try:
+            cookie = SimpleCookie(headers.get("Cookie") or "")
+        except CookieError:
+            return None
+        morsel = cookie.get(SESSION_COOKIE)
+        if morsel is None:
+            return None
+        given = morsel.value.encode("utf-8", "replace")
+        with self._lock:
+            sessions = list(self._sessions)
+        return next((t for t in sessions if hmac.compare_digest(given, t.encode())), None)
+
+    def check(self, method: str, headers: Mapping[str, str], path: str = "") -> str:
         """Refuse (RequestRefused) anything not from this computer's own callers; returns how the
-        caller proved itself: "secret" or "session"."""
+        caller proved itself: "secret", "session", or "signin" (the sign-in page, whose route
+        checks the one-time token)."""
         host = (headers.get("Host") or "").strip().lower()
         if host not in self.allowed_hosts:
             raise RequestRefused(
@@ -61,27 +110,24 @@ class Guards:
             raise RequestRefused(HTTPStatus.FORBIDDEN, _("Requests from other sites are refused."))
         if self._has_secret(headers.get("Authorization") or ""):
             return "secret"
-        if self._has_session(headers.get("Cookie") or ""):
-            if method not in SAFE_METHODS and not own_origin:
-                raise RequestRefused(
-                    HTTPStatus.FORBIDDEN, _("Requests from other sites are refused.")
-                )
+        session = self.session_of(headers)
+        if session is not None:
+            if method not in SAFE_METHODS:
+                if not own_origin:
+                    raise RequestRefused(
+                        HTTPStatus.FORBIDDEN, _("Requests from other sites are refused.")
+                    )
+                given = (headers.get(CSRF_HEADER) or "").encode("utf-8", "replace")
+                if not hmac.compare_digest(given, self.csrf_token(session).encode()):
+                    raise RequestRefused(
+                        HTTPStatus.FORBIDDEN,
+                        _("This page is out of date; reload it and try again."),
+                    )
             return "session"
+        if path == SIGNIN_PATH and method in SAFE_METHODS:
+            return "signin"
         raise RequestRefused(HTTPStatus.UNAUTHORIZED, _("The control secret is missing or wrong."))
 
     def _has_secret(self, given: str) -> bool:
         expected = f"Bearer {self.secret}"
         return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode())
-
-    def _has_session(self, header: str) -> bool:
-        try:
-            cookie = SimpleCookie(header)
-        except CookieError:
-            return False
-        morsel = cookie.get(SESSION_COOKIE)
-        if morsel is None:
-            return False
-        with self._lock:
-            sessions = list(self._sessions)
-        given = morsel.value.encode("utf-8", "replace")
-        return any(hmac.compare_digest(given, token.encode()) for token in sessions)

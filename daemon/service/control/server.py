@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import parse_qs, urlsplit
 
 from daemon.errors import RequestRefused
@@ -59,8 +59,8 @@ class ControlServer:
         poll_interval: float = 0.5,
         routes: Mapping[str, Mapping[str, Route]] | None = None,
     ) -> None:
-        self.context = Context(board, controls, long_poll_max)
         self.guards = Guards(secrets.token_urlsafe(32))
+        self.context = Context(board, controls, long_poll_max, self.guards)
         self.routes: dict[str, dict[str, Route]] = {p: dict(m) for p, m in ROUTES.items()}
         for path, methods in (routes or {}).items():
             self.routes.setdefault(path, {}).update(methods)
@@ -142,11 +142,12 @@ class ControlServer:
         target: str,
         headers: Mapping[str, str],
         read_body: Callable[[], bytes],
+        open_body: Callable[[], tuple[BinaryIO, int]] | None = None,
     ) -> Response:
         """One request, checked and routed (what the HTTP handler calls); the body is read only
-        once the guards let the request in."""
-        self.guards.check(method, headers)
+        once the guards let the request in (by the route itself if it streams its body)."""
         parts = urlsplit(target)
+        via = self.guards.check(method, headers, parts.path)
         methods = self.routes.get(parts.path)
         if methods is None:
             raise RequestRefused(HTTPStatus.NOT_FOUND, _("There is no such endpoint."))
@@ -156,7 +157,13 @@ class ControlServer:
                 HTTPStatus.METHOD_NOT_ALLOWED, _("This method is not allowed here.")
             )
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        request = Request(method, parts.path, query, _json_body(read_body(), headers), headers)
+        session = self.guards.session_of(headers) if via == "session" else None
+        if getattr(route, "streams_body", False) and open_body is not None:
+            stream, length = open_body()
+            request = Request(method, parts.path, query, {}, headers, via, session, stream, length)
+        else:
+            body = _json_body(read_body(), headers)
+            request = Request(method, parts.path, query, body, headers, via, session)
         return route(self.context, request)
 
 
@@ -221,11 +228,23 @@ class _Handler(BaseHTTPRequestHandler):
             allow = control.routes.get(urlsplit(self.path).path)
             # Header names in one spelling ("Content-Type"), as routes and guards look them up.
             headers = {name.title(): value for name, value in self.headers.items()}
-            response = control.answer(method, self.path, headers, lambda: self._read_body(method))
+            response = control.answer(
+                method,
+                self.path,
+                headers,
+                lambda: self._read_body(method),
+                self._open_body,
+            )
         except RequestRefused as exc:
             # The request body may be unread: do not reuse this connection.
             self.close_connection = True
-            response = json_response(HTTPStatus(exc.status), {"error": exc.message})
+            if "text/html" in (self.headers.get("Accept") or ""):
+                # A browser opening a page: the sentence, not JSON.
+                response = Response(
+                    HTTPStatus(exc.status), exc.message.encode(), "text/plain; charset=utf-8"
+                )
+            else:
+                response = json_response(HTTPStatus(exc.status), {"error": exc.message})
         except Exception:
             logger.exception("The control endpoint failed on %s %s", method, self.path)
             self.close_connection = True
@@ -252,6 +271,22 @@ class _Handler(BaseHTTPRequestHandler):
         if length < 0 or length > _MAX_BODY:
             raise RequestRefused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, _("The body is too large."))
         return self.rfile.read(length) if length else b""
+
+    def _open_body(self) -> tuple[BinaryIO, int]:
+        """The request body as a stream of exactly Content-Length bytes (uploads of any size)."""
+        if self.headers.get("Transfer-Encoding"):
+            raise RequestRefused(HTTPStatus.LENGTH_REQUIRED, _("Send a Content-Length."))
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            raise RequestRefused(
+                HTTPStatus.BAD_REQUEST, _("The Content-Length is not a number.")
+            ) from None
+        if length < 0:
+            raise RequestRefused(HTTPStatus.BAD_REQUEST, _("The Content-Length is not a number."))
+        # Whatever the route leaves unread would garble the next request on this connection.
+        self.close_connection = True
+        return self.rfile, length  # type: ignore[return-value]
 
     def _send(self, response: Response, allow: Mapping[str, Route] | None) -> None:
         self.send_response(response.status)

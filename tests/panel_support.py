@@ -1,0 +1,62 @@
+"""The control panel in a real browser: Debian's chromium driven by Playwright (no download),
+against a real `congsync run` process and the real TLS WebDAV server."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from installation import Installation
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def browser_available() -> bool:
+    if not Path(CHROMIUM).exists():
+        return False
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+needs_browser = pytest.mark.skipif(
+    not browser_available(), reason="needs Debian's chromium and Playwright (see .ci/run)"
+)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not browser_available():
+        pytest.skip("needs Debian's chromium and Playwright (see .ci/run)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def sign_in_url(installation: Installation, page: str = "status") -> str:
+    done = installation.cli("open", page, "--print-url")
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+@pytest.fixture
+def panel(browser: Any, installation: Installation) -> Iterator[Any]:
+    """A browser tab signed in to the running daemon's panel, on its status page."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    tab = context.new_page()
+    tab.set_default_timeout(20_000)
+    try:
+        tab.goto(sign_in_url(installation))
+        yield tab
+    finally:
+        context.close()
