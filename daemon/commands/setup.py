@@ -9,19 +9,19 @@ from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
-from daemon.config import Config, Profile, check_folders
+from daemon.config import Config, Profile
 from daemon.credentials import (
     CREDENTIAL_NAME,
     ENV_VAR,
     FILE_ENV_VAR,
     file_password,
-    store_password,
     supplied_password,
 )
 from daemon.errors import ConfigError, CongsyncError, NotFound
 from daemon.i18n import _, weekday_name
 from daemon.service.control import ControlClient
-from daemon.sync.connection import check_connection, create_folder, read_congregation_settings
+from daemon.service.setup_flow import FolderNotThere, build_config, save_setup
+from daemon.sync.connection import read_congregation_settings
 
 _A_MONDAY = date(2024, 1, 1)
 _ENGLISH_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -218,58 +218,48 @@ def run(args: argparse.Namespace, profile: Profile) -> int:
                 flags=", ".join(missing)
             )
         )
-    config = Config(
+    config = build_config(
+        profile,
         url=args.url,
         username=args.username,
         folder=args.folder,
-        media_dir=Path(args.media_dir).expanduser().absolute(),
+        media_dir=args.media_dir,
         role=args.role or "member",
-        organizer_dir=Path(args.organizer_dir).expanduser().absolute()
-        if args.organizer_dir
-        else None,
-        ca_bundle=Path(args.ca_bundle).expanduser().absolute() if args.ca_bundle else None,
+        organizer_dir=args.organizer_dir,
+        ca_bundle=args.ca_bundle,
         weeks_ahead=args.weeks_ahead or 2,
         mw_day=_day_flag(args.mw_day, "--midweek-day"),
         we_day=_day_flag(args.we_day, "--weekend-day"),
-        password_file=Path(args.password_file).expanduser().absolute()
-        if args.password_file
-        else None,
+        password_file=args.password_file,
     )
-    # Before the password is asked for: overlapping folders are refused whatever the server says.
-    check_folders(config, profile.paths)
+    # Before the password is asked for: overlapping folders are refused whatever the server says
+    # (build_config checked them).
     password, store = _read_password(args, interactive, profile)
-    print(_("Testing the connection to {host} …").format(host=config.host))
+
+    def save(create: bool) -> None:
+        save_setup(
+            profile,
+            config,
+            password,
+            store=store,
+            create=create,
+            say=print,
+            before_save=lambda checked, known: _meeting_days(checked, known, interactive),
+            notify=lambda: _tell_running_daemon(profile),
+        )
+
     try:
-        check_connection(config, password)
-    except NotFound as exc:
-        if not config.is_organizer:
-            raise NotFound(
-                _(
-                    "{problem} Ask your organizer for the right folder, or check for typing mistakes."
-                ).format(problem=exc.message),
-                404,
-            ) from None
-        create = args.create_folder
-        if not create and interactive:
-            create = _ask(_("Create it? (yes/no)"), "no").lower() in ("y", "yes")
-        if not create:
+        save(args.create_folder)
+    except FolderNotThere as exc:
+        if not (interactive and _ask(_("Create it? (yes/no)"), "no").lower() in ("y", "yes")):
             raise NotFound(
                 _("{problem} Run setup again with --create-folder to create it.").format(
                     problem=exc.message
                 ),
                 404,
             ) from None
-        create_folder(config, password)
-        print(_("Created the folder {folder}.").format(folder=config.folder))
-    print(_("The connection works."))
-    config = _meeting_days(config, password, interactive)
-    if store:
-        store_password(config, password)
-        print(_("The password is stored in the OS keyring."))
-    else:
+        save(True)
+    if not store:
         print(_where_the_password_is(args, profile))
-    profile.save(config)
-    print(_("Saved the configuration to {path}.").format(path=profile.paths.config_file))
-    _tell_running_daemon(profile)
     print(_("Next: “congsync sync” to sync once, or “congsync run” to keep syncing."))
     return 0

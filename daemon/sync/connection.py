@@ -3,12 +3,19 @@ before anything is saved."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from daemon.config import Config
-from daemon.core.layout import MAX_PREFS_BYTES, PREFS_FILE, CongregationSettings, parse_forced_prefs
+from daemon.core.layout import (
+    MAX_PREFS_BYTES,
+    MEDIA,
+    PREFS_FILE,
+    CongregationSettings,
+    parse_forced_prefs,
+)
 from daemon.dav import DavClient, RetryPolicy
-from daemon.errors import HostileResponse, NotFound, NotWebDAV
+from daemon.errors import ConfigError, HostileResponse, NotFound, NotWebDAV
 from daemon.i18n import _
 
 
@@ -76,3 +83,62 @@ def read_congregation_settings(config: Config, password: str) -> CongregationSet
     except ValueError:
         return CongregationSettings()
     return settings
+
+
+@dataclass(frozen=True)
+class FolderLook:
+    """One server folder as setup's folder browser shows it."""
+
+    folder: str  # relative to the server address, without leading or trailing slash
+    subfolders: tuple[str, ...]
+    has_media: bool  # a `Media/` folder: it looks like a congregation folder
+    has_prefs: bool  # a forcedPrefs.json
+
+    @property
+    def congregation_folder(self) -> bool:
+        return self.has_media or self.has_prefs
+
+
+def _clean(folder: str) -> str:
+    return "/".join(s for s in folder.strip().strip("/").split("/") if s)
+
+
+def look_at_folder(config: Config, password: str, folder: str | None = None) -> FolderLook:
+    """The sub-folders of `folder` (the configured one by default; "" is the address's root,
+    where the account's files start), and whether it looks like a congregation folder."""
+    where = _clean(config.folder if folder is None else folder)
+    if any(s in (".", "..") for s in where.split("/")):
+        raise NotFound(_("“{folder}” is not a folder name.").format(folder=where), 404)
+    with open_dav(config, password, RetryPolicy(attempts=1), folder=where) as dav:
+        listing = dav.list(())
+    dirs = sorted(
+        (e.name for e in listing.children if e.is_dir and e.name and not e.name.startswith(".")),
+        key=str.casefold,
+    )
+    files = {e.name for e in listing.children if not e.is_dir}
+    return FolderLook(
+        folder=where,
+        subfolders=tuple(dirs),
+        has_media=MEDIA in dirs,
+        has_prefs=PREFS_FILE in files,
+    )
+
+
+def make_subfolder(config: Config, password: str, parent: str, name: str) -> str:
+    """Create the folder `name` inside `parent` (organizers only); answers its path."""
+    config.require_organizer()
+    clean = name.strip()
+    if (
+        not clean
+        or "/" in clean
+        or "\\" in clean
+        or clean in (".", "..")
+        or not clean.isprintable()
+    ):
+        raise ConfigError(
+            _("“{name}” cannot be a folder name: use letters, digits and spaces.").format(name=name)
+        )
+    where = _clean(parent)
+    with open_dav(config, password, RetryPolicy(attempts=1), folder=where) as dav:
+        dav.mkcol((clean,))
+    return f"{where}/{clean}" if where else clean
