@@ -89,3 +89,16 @@ def format_when(moment: datetime, now: datetime | None = None) -> str:
     if local.year != today.year:
         day = _("{day} {year}").format(day=day, year=local.year)
     return _("{day} at {time}").format(day=day, time=clock)
+
+
+def human_size(size: int | None) -> str:
+    """A size in words, e.g. "12.5 MB" ("?" when unknown)."""
+    if size is None:
+        return "?"
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            shown = f"{value:.0f}" if unit == "B" else f"{value:.1f}"
+            return _("{value} {unit}").format(value=shown, unit=unit)
+        value /= 1000
+    return str(size)  # pragma: no cover - the loop always returns

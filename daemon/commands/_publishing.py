@@ -7,7 +7,9 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from daemon.i18n import _
+from daemon.i18n import human_size
+
+__all__ = ["human_size", "upload_progress"]
 
 
 @contextmanager
@@ -32,15 +34,3 @@ def upload_progress(files: Sequence[Path]) -> Iterator[Callable[[int], None] | N
     with Progress(BarColumn(), DownloadColumn(), TransferSpeedColumn(), transient=True) as bar:
         task = bar.add_task("upload", total=total or None)
         yield lambda n: bar.advance(task, n)
-
-
-def human_size(size: int | None) -> str:
-    if size is None:
-        return "?"
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            shown = f"{value:.0f}" if unit == "B" else f"{value:.1f}"
-            return _("{value} {unit}").format(value=shown, unit=unit)
-        value /= 1000
-    return str(size)  # pragma: no cover - the loop always returns

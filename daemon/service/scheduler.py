@@ -512,6 +512,9 @@ class SyncScheduler:
                 result.removed,
                 len(result.errors),
             )
+        # When the next automatic cycle is due, as the panel shows it (the job is pointed
+        # there once this cycle has ended).
+        next_check = datetime.now(UTC) + timedelta(seconds=self._next_delay)
         self._board.cycle_finished(
             state,
             message,
@@ -519,6 +522,7 @@ class SyncScheduler:
             last_sync_at=result.finished_at or now_iso(),
             exit_code=None,
             next_retry_at=None,
+            next_check_at=None if self._paused else next_check.isoformat(timespec="seconds"),
         )
 
     def _classify_failure_locked(self, exc: Exception) -> tuple[State, float | None]:

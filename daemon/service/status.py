@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from daemon.files import write_json_atomic
+from daemon.i18n import _
 from daemon.service.instance import is_same_process, process_start_token
 from daemon.sync.media_folder import MeetingSummary
 from daemon.sync.progress import Progress
@@ -31,6 +32,7 @@ __all__ = [
     "read_status_file",
     "snapshot_from_json",
     "snapshot_to_json",
+    "state_words",
 ]
 
 logger = logging.getLogger(__name__)
@@ -46,6 +48,20 @@ class State(StrEnum):
     STOPPED = "stopped"
 
 
+def state_words(state: State) -> str:
+    """The state alone in words, as the tray and the panel say it."""
+    words = {
+        State.IDLE: _("Up to date"),
+        State.SYNCING: _("Syncing…"),
+        State.PAUSED: _("Paused"),
+        State.OFFLINE: _("Offline"),
+        State.ERROR: _("Error"),
+        State.ATTENTION: _("Needs attention"),
+        State.STOPPED: _("Stopped"),
+    }
+    return words[state]
+
+
 @dataclass(frozen=True)
 class StatusSnapshot:
     """Everything the tray, the CLI and the control panel show; immutable, safe to pass between threads."""
@@ -56,6 +72,7 @@ class StatusSnapshot:
     last_sync_at: str | None = None  # ISO 8601 of the last successful cycle
     last_result: dict[str, Any] | None = None  # SyncResult.to_json()
     next_retry_at: str | None = None  # ISO 8601, when offline/error
+    next_check_at: str | None = None  # ISO 8601 of the next automatic cycle, when one is due
     paused_until: str | None = None  # ISO 8601, or None when paused until resumed
     role: str = "member"
     media_dir: str | None = None
@@ -102,6 +119,7 @@ def snapshot_from_json(data: dict[str, Any]) -> StatusSnapshot:
         last_sync_at=data.get("last_sync_at"),
         last_result=data.get("last_result"),
         next_retry_at=data.get("next_retry_at"),
+        next_check_at=data.get("next_check_at"),
         paused_until=data.get("paused_until"),
         role=str(data.get("role") or "member"),
         media_dir=data.get("media_dir"),
@@ -134,7 +152,12 @@ def read_status_file(path: Path) -> dict[str, Any]:
     )
     if not alive:
         merged.update(
-            state=State.STOPPED.value, message="", progress=None, next_retry_at=None, pid=None
+            state=State.STOPPED.value,
+            message="",
+            progress=None,
+            next_retry_at=None,
+            next_check_at=None,
+            pid=None,
         )
     merged["running"] = alive
     return merged

@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from daemon.core.layout import RECURRING
 from daemon.core.member_plan import LocalState
 from daemon.core.records import LocalFile, OwnedFile, RemoteFile
 from daemon.errors import LocalDiskError
@@ -66,6 +67,30 @@ class MeetingSummary:
     date: str  # ISO date of the meeting
     files_present: int
     files_expected: int
+
+
+@dataclass(frozen=True)
+class MeetingFile:
+    """One file an upcoming meeting expects, as the last sync left it (for the panel)."""
+
+    name: str
+    size: int | None  # the server's size, when the manifest knows it
+    present: bool  # here as the server's version, unchanged since
+    recurring: bool  # from the Recurring folder, placed at every meeting
+
+
+@dataclass(frozen=True)
+class MeetingFiles:
+    """One upcoming meeting's date folder in detail: its files and the names the VO hid."""
+
+    date: str
+    files: tuple[MeetingFile, ...]
+    hidden: tuple[str, ...]
+
+    @property
+    def summary(self) -> MeetingSummary:
+        present = sum(1 for f in self.files if f.present)
+        return MeetingSummary(self.date, files_present=present, files_expected=len(self.files))
 
 
 class MediaFolder:
@@ -295,6 +320,12 @@ class MediaFolder:
                     "differing": sorted(n for d, n in differing if d == day),
                     "hidden": sorted(hidden.get(day, frozenset())),
                     "verified": verified.get(day, {}),
+                    "sizes": {n: f.size for n, f in sorted(expected.get(day, {}).items())},
+                    "recurring": sorted(
+                        n
+                        for n, f in expected.get(day, {}).items()
+                        if len(f.path) >= 2 and f.path[-2].casefold() == RECURRING.casefold()
+                    ),
                 }
                 for day in dates
             },
@@ -310,20 +341,35 @@ class MediaFolder:
         Present means here as the server's version: the owned files the last sync verified for
         it are still on disk unchanged. A file of the user's that differs from the server's, or
         an owned file edited since, is never counted."""
+        return [meeting.summary for meeting in self.meeting_files(today)]
+
+    def meeting_files(self, today: date) -> list[MeetingFiles]:
+        """Per upcoming date in the manifest: each expected file, whether it is present (as in
+        `meeting_summaries`), its size and whether it is recurring media; the hidden names."""
         today_key = today.isoformat()
         try:
             manifest = json.loads(self.manifest.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return []
-        summaries = []
+        meetings = []
         for day, info in sorted(manifest.get("dates", {}).items()):
             if day < today_key:
                 continue
-            names = info.get("files", [])
             verified = info.get("verified", {})
-            present = sum(1 for n in names if self._unchanged(day, verified.get(n)))
-            summaries.append(MeetingSummary(day, files_present=present, files_expected=len(names)))
-        return summaries
+            sizes = info.get("sizes", {})
+            recurring = set(info.get("recurring", []))
+            files = tuple(
+                MeetingFile(
+                    name=str(name),
+                    size=size if isinstance(size := sizes.get(name), int) else None,
+                    present=self._unchanged(day, verified.get(name)),
+                    recurring=name in recurring,
+                )
+                for name in info.get("files", [])
+            )
+            hidden = tuple(str(n) for n in info.get("hidden", []))
+            meetings.append(MeetingFiles(day, files, hidden))
+        return meetings
 
     def _unchanged(self, day: str, files: Any) -> bool:
         """Whether every [name, size, mtime_ns] of `files` is on disk just so (manifest data)."""

@@ -27,8 +27,10 @@ from daemon.core.layout import (
     parse_forced_prefs,
     validate_setting,
 )
+from daemon.core.meetings import meeting_dates
 from daemon.core.names import collision_key, safe_local_name
 from daemon.core.records import LocalFile, RemoteFile
+from daemon.core.settings import effective
 from daemon.dav import DavClient, Expect, RemotePath
 from daemon.errors import ConfigError, LocalDiskError, NotFound, PreconditionFailed
 from daemon.i18n import _
@@ -109,6 +111,16 @@ class Publisher:
             )
             result.append(MeetingMedia(each, files, tuple(sorted(hidden))))
         return result
+
+    def meeting_days(self) -> list[date]:
+        """The meeting days members place media for now: the sync window's midweek and weekend
+        days (Tuesday in the circuit overseer's week), by the congregation's settings."""
+        prefs = self._look().prefs
+        congregation, _warnings = refresh_settings(self.dav, self.journal, prefs, force=False)
+        settings = effective(self.config, congregation)
+        return meeting_dates(
+            self.today, settings.weeks_ahead, settings.mw_day, settings.we_day, settings.co_week
+        )
 
     def recurring(self) -> list[ListedFile]:
         recurring = self._look().recurring
