@@ -12,6 +12,7 @@ import keyring.errors
 import pytest
 from davserver import DavFixture, FaultController
 from memory_keyring import MemoryKeyring
+from panel_support import browser, installation, panel  # noqa: F401  (the panel's fixtures)
 
 from daemon.server.webdav import DavServer, TLSMaterial, make_tls
 

@@ -43,9 +43,11 @@ class Installation:
         )
         self.processes: list[subprocess.Popen[str]] = []
 
-    def start(self, *extra: str) -> subprocess.Popen[str]:
+    def start(self, *extra: str, tray: bool = False) -> subprocess.Popen[str]:
+        """`congsync run --no-tray`; with `tray`, a plain `congsync run` (a desktop's start)."""
+        no_tray = () if tray else ("--no-tray",)
         process = subprocess.Popen(
-            [sys.executable, "-m", "daemon", "run", "--no-tray", *extra],
+            [sys.executable, "-m", "daemon", "run", *no_tray, *extra],
             env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

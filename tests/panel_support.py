@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from davserver import DavFixture
 from installation import Installation
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -41,6 +42,19 @@ def browser() -> Iterator[Any]:
             yield launched
         finally:
             launched.close()
+
+
+@pytest.fixture
+def installation(dav: DavFixture, tmp_path: Path) -> Iterator[Installation]:
+    """A member's `congsync run --no-tray`, idle after its first cycle (modules that need
+    another installation define their own fixture of this name)."""
+    installed = Installation(dav, tmp_path / "home")
+    installed.start("--interval", "3600")
+    installed.wait_state("idle")
+    try:
+        yield installed
+    finally:
+        installed.close()
 
 
 def sign_in_url(installation: Installation, page: str = "status") -> str:

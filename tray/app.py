@@ -10,6 +10,8 @@
 # straight to `dispatch` (the daemon's commands return at once), except Quit, which may wait
 # seconds for transfers to wind down and so runs on its own thread; the icon then says
 # "Stopping…" until the daemon's last snapshot says "stopped" (or `_QUIT_GRACE` runs out).
+# The control panel's entries hand the browser its one-time address from a thread of their
+# own too, since some browsers' launchers return only once the browser closes.
 #
 # pystray has no portable "run this on the main thread", so how safe the updater's calls are
 # depends on the backend:
@@ -41,6 +43,7 @@ import subprocess
 import sys
 import threading
 import time
+import webbrowser
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -81,6 +84,8 @@ _NOTIFY_MESSAGE_LIMIT: Final = 255
 
 
 Opener = Callable[[Path, bool], None]
+#: Shows an address in the user's web browser; False when no browser could be started.
+Browser = Callable[[str], bool]
 
 
 def local_now() -> datetime:
@@ -136,15 +141,19 @@ def open_path(path: Path, edit: bool = False) -> None:
     threading.Thread(target=process.wait, name="congsync-opener", daemon=True).start()
 
 
+def has_desktop(env: Mapping[str, str] | None = None, platform: str | None = None) -> bool:
+    """Whether congsync runs in a graphical session (always on Windows and macOS; on Linux and
+    the BSDs when DISPLAY or WAYLAND_DISPLAY is set)."""
+    env = os.environ if env is None else env
+    platform = sys.platform if platform is None else platform
+    return platform in ("win32", "darwin") or bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
+
+
 def tray_available(
     env: Mapping[str, str] | None = None, platform: str | None = None
 ) -> tuple[bool, str]:
     """Whether a tray icon can be shown: (True, backend name) or (False, the reason, in words)."""
-    env = os.environ if env is None else env
-    platform = sys.platform if platform is None else platform
-    if platform not in ("win32", "darwin") and not (
-        env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")
-    ):
+    if not has_desktop(env, platform):
         return (False, _("no graphical session: neither DISPLAY nor WAYLAND_DISPLAY is set"))
     try:
         pystray = _import_pystray()
@@ -161,7 +170,6 @@ def run_tray_or_headless(
     media_dir: Path | None = None,
     organizer_dir: Path | None = None,
     log_file: Path | None = None,
-    config_file: Path | None = None,
     notifications_enabled: bool = True,
 ) -> bool:
     """Show the tray until Quit, or say once that there is none and wait headless instead.
@@ -189,7 +197,6 @@ def run_tray_or_headless(
             media_dir=media_dir,
             organizer_dir=organizer_dir,
             log_file=log_file,
-            config_file=config_file,
             notifications_enabled=notifications_enabled,
         )
         try:
@@ -303,10 +310,10 @@ class TrayApp:
         media_dir: Path | None = None,
         organizer_dir: Path | None = None,
         log_file: Path | None = None,
-        config_file: Path | None = None,
         notifications_enabled: bool = True,
         clock: Callable[[], datetime] = local_now,
         opener: Opener = open_path,
+        browser: Browser = webbrowser.open,
         name: str = "congsync",
     ) -> None:
         """`media_dir` and `organizer_dir` default to the ones the status reports."""
@@ -314,10 +321,10 @@ class TrayApp:
         self._media_dir = media_dir
         self._organizer_dir = organizer_dir
         self._log_file = log_file
-        self._config_file = config_file
         self._notifications_enabled = notifications_enabled
         self._clock = clock
         self._opener = opener
+        self._browser = browser
         self._name = name
         self._events: queue.Queue[_Event] = queue.Queue()
         self._latest: StatusSnapshot | None = None
@@ -334,6 +341,8 @@ class TrayApp:
     def dispatch(self, action: str) -> None:
         """Carry out one menu action (an `Action` value); raises ValueError for unknown ones."""
         match Action(action):
+            case Action.OPEN_PANEL:
+                self._open_panel("/status")
             case Action.SYNC_NOW:
                 self._control.sync_now()
             case Action.CONFIRM_REMOVALS:
@@ -346,8 +355,10 @@ class TrayApp:
                 self._open(self._media_dir or _path(self._status_field("media_dir")))
             case Action.OPEN_ORGANIZER:
                 self._open(self._organizer_dir or _path(self._status_field("organizer_dir")))
+            case Action.MANAGE_MEDIA:
+                self._open_panel("/media")
             case Action.SETTINGS:
-                self._open(self._config_file, edit=True)
+                self._open_panel("/setup")
             case Action.VIEW_LOG:
                 self._open(self._log_file, edit=True)
             case Action.QUIT:
@@ -642,6 +653,39 @@ class TrayApp:
             self._quit_requested = True
         self._events.put(_STOPPING)
         self._control.quit()
+
+    def _open_panel(self, page: str) -> None:
+        """Sign the browser in to `page` of the control panel with a one-time address.
+
+        The browser is started on a thread of its own: some (a BROWSER command, a GenericBrowser
+        in Python's terms) only return once the browser is closed, and the menu must not wait.
+        """
+        url = self._control.panel_url(page)
+        if url is None:
+            self._events.put(
+                _Notice(_("Cannot open congsync"), _("congsync is not running at the moment."))
+            )
+            return
+        threading.Thread(
+            target=self._browse, args=(url,), name="congsync-browser", daemon=True
+        ).start()
+
+    def _browse(self, url: str) -> None:
+        try:
+            opened = self._browser(url)
+        except (OSError, webbrowser.Error) as exc:
+            log.warning("could not start a web browser: %s", exc)
+            opened = False
+        if not opened:
+            self._events.put(
+                _Notice(
+                    _("Cannot open congsync"),
+                    _(
+                        "No web browser could be started. In a terminal, “congsync open "
+                        "--print-url” prints an address to open in your browser."
+                    ),
+                )
+            )
 
     def _open(self, path: Path | None, edit: bool = False) -> None:
         if path is None:

@@ -10,12 +10,13 @@ from enum import StrEnum
 from typing import Final
 
 from daemon.i18n import _, format_clock, format_day, ngettext, weekday_name
-from daemon.service.status import MeetingSummary, State, StatusSnapshot
+from daemon.service.status import MeetingSummary, State, StatusSnapshot, state_words
 
 
 class Action(StrEnum):
     """What a menu item asks for; `TrayApp.dispatch` carries it out."""
 
+    OPEN_PANEL = "open_panel"
     SYNC_NOW = "sync_now"
     CONFIRM_REMOVALS = "confirm_removals"
     PAUSE_HOUR = "pause:1h"
@@ -24,6 +25,7 @@ class Action(StrEnum):
     RESUME = "resume"
     OPEN_MEDIA = "open_media"
     OPEN_ORGANIZER = "open_organizer"
+    MANAGE_MEDIA = "manage_media"
     SETTINGS = "settings"
     VIEW_LOG = "view_log"
     QUIT = "quit"
@@ -55,7 +57,10 @@ _MENU_MESSAGE_LINES: Final = 3
 
 def build_menu(status: StatusSnapshot, now: datetime) -> tuple[MenuItem, ...]:
     """The whole menu for `status`, as seen at `now` (local time)."""
-    items: list[MenuItem] = []
+    running = status.state is not State.STOPPED
+    # The control panel first: the way in for volunteers who know screens rather than menus.
+    items: list[MenuItem] = [MenuItem(_("Open congsync…"), Action.OPEN_PANEL, enabled=running)]
+    items.append(SEPARATOR)
     if status.state in (State.ERROR, State.ATTENTION) and status.message:
         # The message says what to do; give it whole lines rather than a truncated tooltip.
         items.append(_info(_headline(status)))
@@ -73,7 +78,6 @@ def build_menu(status: StatusSnapshot, now: datetime) -> tuple[MenuItem, ...]:
         items.append(_info(meeting))
     items.append(SEPARATOR)
 
-    running = status.state is not State.STOPPED
     if status.state is State.PAUSED:
         items.append(MenuItem(_("Resume syncing"), Action.RESUME, default=True))
     else:
@@ -97,8 +101,9 @@ def build_menu(status: StatusSnapshot, now: datetime) -> tuple[MenuItem, ...]:
     items.append(MenuItem(_("Open media folder"), Action.OPEN_MEDIA))
     if status.role == "organizer":
         items.append(MenuItem(_("Open organizer folder"), Action.OPEN_ORGANIZER))
+        items.append(MenuItem(_("Manage media…"), Action.MANAGE_MEDIA, enabled=running))
     items.append(SEPARATOR)
-    items.append(MenuItem(_("Settings…"), Action.SETTINGS))
+    items.append(MenuItem(_("Settings…"), Action.SETTINGS, enabled=running))
     items.append(MenuItem(_("View log"), Action.VIEW_LOG))
     items.append(SEPARATOR)
     items.append(MenuItem(_("Quit"), Action.QUIT))
@@ -231,16 +236,7 @@ def _offline_text(retry: datetime | None, now: datetime) -> str:
 
 def _headline(status: StatusSnapshot) -> str:
     """The state alone, for lines that have no room or no detail."""
-    headlines = {
-        State.IDLE: _("Up to date"),
-        State.SYNCING: _("Syncing…"),
-        State.PAUSED: _("Paused"),
-        State.OFFLINE: _("Offline"),
-        State.ERROR: _("Error"),
-        State.ATTENTION: _("Needs attention"),
-        State.STOPPED: _("Stopped"),
-    }
-    return headlines[status.state]
+    return state_words(status.state)
 
 
 def _info(label: str) -> MenuItem:

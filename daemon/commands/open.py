@@ -19,7 +19,19 @@ def run(args: argparse.Namespace, profile: Profile) -> int:
         # Valid once and for two minutes: whoever opens it first is signed in.
         print(url)
         return 0
-    if not webbrowser.open(url):
-        print(_("No browser could be opened; open this address (valid once, for two minutes):"))
-        print(url)
+    show_in_browser(url)
     return 0
+
+
+def show_in_browser(url: str) -> None:
+    """Open a one-time sign-in address in the browser, or print it when none can be started."""
+    try:
+        opened = webbrowser.open(url)
+    except webbrowser.Error:
+        opened = False
+    if not opened:
+        print(
+            _("No browser could be opened; open this address (valid once, for two minutes):"),
+            flush=True,
+        )
+        print(url, flush=True)

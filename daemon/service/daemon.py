@@ -28,7 +28,6 @@ from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
-from urllib.parse import urlencode
 
 from daemon.paths import Paths
 from daemon.service.control import ControlServer, Route
@@ -150,10 +149,7 @@ class Daemon:
         """A one-time sign-in address that opens `page` of the panel in a browser (None when
         the control endpoint is not running)."""
         control = self._control
-        if control is None:
-            return None
-        token = control.guards.issue_signin()
-        return f"{control.url}/signin?{urlencode({'token': token, 'next': page})}"
+        return None if control is None else control.signin_url(page)
 
     def add_companion(self, companion: Companion) -> None:
         """Run `companion` from `start` until `stop` (add it before starting)."""
@@ -337,7 +333,7 @@ class Daemon:
             with self._lock:
                 self._quit_events.append(stop_event)
         # Before starting: a signal that arrives while the first cycle begins still stops it.
-        restore = self._install_signal_handlers()
+        restore = on_stop_signals(self.quit)
         try:
             self.start()
             with self._lock:
@@ -348,27 +344,6 @@ class Daemon:
         finally:
             restore()
             self.stop()
-
-    def _install_signal_handlers(self) -> Callable[[], None]:
-        if threading.current_thread() is not threading.main_thread():
-            return lambda: None
-        previous: dict[int, Any] = {}
-
-        def on_signal(signum: int, _frame: FrameType | None) -> None:
-            logger.info("Received signal %d; stopping", signum)
-            self.quit()
-
-        for sig in _STOP_SIGNALS:
-            try:
-                previous[sig] = signal.signal(sig, on_signal)
-            except (OSError, ValueError) as exc:
-                logger.debug("Cannot handle signal %s: %s", sig, exc)
-
-        def restore() -> None:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-
-        return restore
 
     def wait_for_quit(self, timeout: float | None = None) -> bool:
         """Block until `quit()` is called (True) or `timeout` passes (False)."""
@@ -454,6 +429,31 @@ class Daemon:
         if scheduler is None:
             raise RuntimeError("the daemon has not been started")
         return scheduler
+
+
+def on_stop_signals(stop: Callable[[], None]) -> Callable[[], None]:
+    """Call `stop` on SIGTERM, SIGINT (Ctrl+C) and their kin, from now until the returned
+    function is called, which puts the previous handlers back. Only the main thread may
+    handle signals; elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous: dict[int, Any] = {}
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        logger.info("Received signal %d; stopping", signum)
+        stop()
+
+    for sig in _STOP_SIGNALS:
+        try:
+            previous[sig] = signal.signal(sig, on_signal)
+        except (OSError, ValueError) as exc:
+            logger.debug("Cannot handle signal %s: %s", sig, exc)
+
+    def restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return restore
 
 
 def _names_this_process(status_file: Path) -> bool:

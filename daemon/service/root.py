@@ -36,6 +36,7 @@ from daemon.sync.progress import Progress
 from daemon.sync.result import SyncResult
 
 if TYPE_CHECKING:
+    from daemon.service.control import Route
     from daemon.service.daemon import Daemon
     from daemon.sync.publishing import Publisher
 
@@ -200,6 +201,20 @@ class ProfileRoot:
             self.config.require_organizer()
         yield Publisher(self.config, self.connection(), self.journal)
 
+    def panel_routes(self) -> dict[str, dict[str, Route]]:
+        """The control panel's pages for this profile (also before it is configured: the first
+        start serves its setup page alone, see `service.first_start`)."""
+        from daemon.service.panel import PanelServices, panel_routes
+
+        return panel_routes(
+            PanelServices(
+                profile=self.profile,
+                publisher=lambda write: open_publisher(self.profile, write=write),
+                meetings=self.meetings,
+                log_tail=lambda lines: tail_log(self.profile.paths, lines),
+            )
+        )
+
     def daemon(
         self,
         *,
@@ -211,7 +226,6 @@ class ProfileRoot:
         # endpoint or watcher, and skipping them keeps its memory small.
         from daemon.dav import server_reachable
         from daemon.service.daemon import Daemon
-        from daemon.service.panel import PanelServices, panel_routes
         from daemon.sync.watch import OrganizerWatcher
 
         config = self.config
@@ -226,14 +240,7 @@ class ProfileRoot:
             organizer_dir=config.organizer_dir,
             meetings=self.meetings,
             scheduler_options=options,
-            routes=panel_routes(
-                PanelServices(
-                    profile=self.profile,
-                    publisher=lambda write: open_publisher(self.profile, write=write),
-                    meetings=self.meetings,
-                    log_tail=lambda lines: tail_log(self.profile.paths, lines),
-                )
-            ),
+            routes=self.panel_routes(),
         )
         if config.is_organizer:
             assert config.organizer_dir is not None  # Config guarantees it for organizers

@@ -40,6 +40,7 @@ class RecordingDaemon:
 
     def __init__(self, state: State = State.IDLE, **fields: Any) -> None:
         self.hangs_on_quit = False
+        self.has_panel = True
         self.calls: list[tuple[str, Any]] = []
         self.listeners: list[Callable[[StatusSnapshot], None]] = []
         self.unsubscribed = 0
@@ -54,6 +55,15 @@ class RecordingDaemon:
 
     def resume(self) -> None:
         self.calls.append(("resume", None))
+
+    def credentials_changed(self) -> None:
+        self.calls.append(("credentials_changed", None))
+
+    def panel_url(self, page: str = "/") -> str | None:
+        self.calls.append(("panel_url", page))
+        if not self.has_panel:
+            return None
+        return f"http://127.0.0.1:8384/signin?token=once&next={page}"
 
     def quit(self) -> None:
         self.calls.append(("quit", None))
@@ -88,9 +98,24 @@ class RecordingOpener:
         self.opened.append((path, edit))
 
 
+class RecordingBrowser:
+    """Plays `webbrowser.open`: records the address, answers whether a browser started."""
+
+    def __init__(self, starts: bool = True) -> None:
+        self.opened: list[str] = []
+        self.called = threading.Event()
+        self.starts = starts
+
+    def __call__(self, url: str) -> bool:
+        self.opened.append(url)
+        self.called.set()
+        return self.starts
+
+
 def make_app(
     daemon: RecordingDaemon, opener: RecordingOpener | None = None, **options: Any
 ) -> TrayApp:
+    options.setdefault("browser", RecordingBrowser())
     return TrayApp(daemon, clock=lambda: NOW, opener=opener or RecordingOpener(), **options)
 
 
@@ -180,12 +205,18 @@ def test_open_organizer_folder_opens_it(tmp_path: Path) -> None:
     assert opener.opened == [(tmp_path, False)]
 
 
-def test_settings_opens_the_configuration_in_an_editor(tmp_path: Path) -> None:
-    config = tmp_path / "config.toml"
-    config.write_text("")
-    opener = RecordingOpener()
-    make_app(RecordingDaemon(), opener, config_file=config).dispatch("settings")
-    assert opener.opened == [(config, True)]
+@pytest.mark.parametrize(
+    ("action", "page"),
+    [("open_panel", "/status"), ("settings", "/setup"), ("manage_media", "/media")],
+)
+def test_panel_entries_sign_the_browser_in_to_their_page(action: str, page: str) -> None:
+    daemon, browser, opener = RecordingDaemon(), RecordingBrowser(), RecordingOpener()
+    make_app(daemon, opener, browser=browser).dispatch(action)
+    # The browser is started on a thread of its own: a launcher may wait for the browser.
+    assert browser.called.wait(5)
+    assert browser.opened == [f"http://127.0.0.1:8384/signin?token=once&next={page}"]
+    assert daemon.calls == [("panel_url", page)]
+    assert opener.opened == []  # Settings… no longer opens the configuration file
 
 
 def test_view_log_opens_the_log_in_an_editor(tmp_path: Path) -> None:
@@ -390,7 +421,7 @@ def test_status_from_a_worker_thread_reaches_the_icon() -> None:
         eventually(lambda: icon.title == "Syncing · 1 of 4 files")
         eventually(lambda: icon.icon is not first_image)
         labels = [item.text for item in icon.menu.items]
-        assert labels[0] == "Syncing · 1 of 4 files"
+        assert labels[:3] == ["Open congsync…", "- - - -", "Syncing · 1 of 4 files"]
         icon.click("Quit")
 
     run_with_driver(make_app(daemon), drive)
@@ -408,7 +439,7 @@ def test_rapid_progress_is_held_back_in_the_menu_but_arrives() -> None:
             daemon.publish(StatusSnapshot(State.SYNCING, progress=Progress(done, 50)))
             menus.add(id(icon.menu))
             time.sleep(0.005)
-        eventually(lambda: icon.menu.items[0].text == "Syncing · 50 of 50 files")
+        eventually(lambda: icon.menu.items[2].text == "Syncing · 50 of 50 files")
         assert len(menus) < 10  # not one native menu per file
         assert icon.title == "Syncing · 50 of 50 files"
         icon.click("Quit")
@@ -571,6 +602,38 @@ def test_notifications_can_be_turned_off() -> None:
         icon.click("Quit")
 
     run_with_driver(make_app(daemon, notifications_enabled=False), drive)
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.usefixtures("fake_pystray")
+def test_a_browser_that_cannot_be_started_becomes_a_notification() -> None:
+    browser = RecordingBrowser(starts=False)
+
+    def drive(icon: FakeIcon) -> None:
+        icon.click("Open congsync…")
+        eventually(lambda: len(icon.notes) == 1)
+        title, message = icon.notes[0]
+        assert title == "Cannot open congsync"
+        assert "congsync open --print-url" in message
+        icon.click("Quit")
+
+    run_with_driver(make_app(RecordingDaemon(), browser=browser), drive)
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.usefixtures("fake_pystray")
+def test_a_daemon_without_a_panel_is_told_rather_than_opened() -> None:
+    browser, daemon = RecordingBrowser(), RecordingDaemon(role="organizer")
+    daemon.has_panel = False  # its control endpoint is not running
+
+    def drive(icon: FakeIcon) -> None:
+        icon.click("Manage media…")
+        eventually(lambda: len(icon.notes) == 1)
+        assert icon.notes[0] == ("Cannot open congsync", "congsync is not running at the moment.")
+        icon.click("Quit")
+
+    run_with_driver(make_app(daemon, browser=browser), drive)
+    assert browser.opened == []
 
 
 @pytest.mark.timeout(30)

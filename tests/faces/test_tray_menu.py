@@ -33,6 +33,12 @@ def snap(state: State = State.IDLE, **fields: object) -> StatusSnapshot:
     return StatusSnapshot(state, **defaults)  # type: ignore[arg-type]
 
 
+def state_lines(menu: tuple[MenuItem, ...]) -> tuple[MenuItem, ...]:
+    """The menu from its state lines on: after "Open congsync…" and its separator."""
+    assert menu[0].action == Action.OPEN_PANEL and menu[1].is_separator
+    return menu[2:]
+
+
 def labels(items: tuple[MenuItem, ...]) -> list[str]:
     return [item.label for item in items]
 
@@ -61,6 +67,8 @@ def has_action(items: tuple[MenuItem, ...], action: str) -> bool:
 def test_idle_menu_for_a_member() -> None:
     menu = build_menu(snap(meetings=MEETINGS), NOW)
     assert labels(menu) == [
+        "Open congsync…",
+        "",
         "Up to date · 14:02",
         "Next meeting: Tuesday 24 November · 5 of 6 files",
         "",
@@ -77,7 +85,7 @@ def test_idle_menu_for_a_member() -> None:
 
 
 def test_status_lines_are_disabled_information() -> None:
-    status_line, meeting_line = build_menu(snap(meetings=MEETINGS), NOW)[:2]
+    status_line, meeting_line = state_lines(build_menu(snap(meetings=MEETINGS), NOW))[:2]
     assert status_line.action is None and not status_line.enabled
     assert meeting_line.action is None and not meeting_line.enabled
 
@@ -85,7 +93,7 @@ def test_status_lines_are_disabled_information() -> None:
 def test_separators_are_recognisable() -> None:
     menu = build_menu(snap(), NOW)
     assert SEPARATOR.is_separator
-    assert [item.is_separator for item in menu].count(True) == 4
+    assert [item.is_separator for item in menu].count(True) == 5
     assert not menu[0].is_separator
 
 
@@ -113,7 +121,7 @@ def test_paused_menu_offers_resume_as_the_default_instead_of_sync_and_pause() ->
     assert resume.default and resume.enabled
     assert not has_action(menu, Action.SYNC_NOW)
     assert not has_action(menu, Action.PAUSE_HOUR)
-    assert menu[0].label == "Paused until 15:30"
+    assert state_lines(menu)[0].label == "Paused until 15:30"
 
 
 def test_menus_that_are_not_paused_have_no_resume() -> None:
@@ -139,12 +147,35 @@ def test_organizer_folder_is_not_offered_to_members() -> None:
     assert not has_action(build_menu(snap(role="member"), NOW), Action.OPEN_ORGANIZER)
 
 
+def test_open_congsync_comes_first_and_settings_opens_the_panel_too() -> None:
+    menu = build_menu(snap(), NOW)
+    assert (menu[0].label, menu[0].action, menu[0].enabled) == (
+        "Open congsync…",
+        "open_panel",
+        True,
+    )
+    assert find(menu, Action.SETTINGS).label == "Settings…"
+
+
+def test_manage_media_is_offered_to_organizers_beside_their_folder() -> None:
+    menu = build_menu(snap(role="organizer"), NOW)
+    assert find(menu, Action.MANAGE_MEDIA).label == "Manage media…"
+    assert labels(menu).index("Manage media…") == labels(menu).index("Open organizer folder") + 1
+    assert not has_action(build_menu(snap(role="member"), NOW), Action.MANAGE_MEDIA)
+
+
+def test_a_stopped_daemon_has_no_panel_to_open() -> None:
+    menu = build_menu(snap(State.STOPPED, role="organizer"), NOW)
+    for action in (Action.OPEN_PANEL, Action.SETTINGS, Action.MANAGE_MEDIA):
+        assert not find(menu, action).enabled
+
+
 def test_stopped_daemon_cannot_be_synced_or_paused() -> None:
     menu = build_menu(snap(State.STOPPED), NOW)
     assert not find(menu, Action.SYNC_NOW).enabled
     assert not next(item for item in menu if item.submenu).enabled
     assert find(menu, Action.QUIT).enabled
-    assert menu[0].label == "Stopped"
+    assert state_lines(menu)[0].label == "Stopped"
 
 
 def _actions(items: tuple[MenuItem, ...]) -> set[str]:
@@ -162,7 +193,7 @@ def test_the_menus_together_offer_every_action_and_nothing_else() -> None:
 
 def test_error_menu_gives_the_whole_message_on_its_own_lines() -> None:
     message = "The server rejected the password. Choose Settings… and enter the new one."
-    menu = build_menu(snap(State.ERROR, message=message), NOW)
+    menu = state_lines(build_menu(snap(State.ERROR, message=message), NOW))
     assert menu[0].label == "Error"
     lines = []
     for item in menu[1:]:
@@ -175,7 +206,7 @@ def test_error_menu_gives_the_whole_message_on_its_own_lines() -> None:
 
 
 def test_a_very_long_message_is_cut_to_three_menu_lines() -> None:
-    menu = build_menu(snap(State.ATTENTION, message="word " * 200), NOW)
+    menu = state_lines(build_menu(snap(State.ATTENTION, message="word " * 200), NOW))
     info = [item for item in menu[: menu.index(SEPARATOR)]]
     assert info[0].label == "Needs attention"
     assert len(info) == 4
@@ -183,7 +214,7 @@ def test_a_very_long_message_is_cut_to_three_menu_lines() -> None:
 
 
 def test_menu_lines_stay_on_one_line() -> None:
-    menu = build_menu(snap(State.ERROR, message=""), NOW)
+    menu = state_lines(build_menu(snap(State.ERROR, message=""), NOW))
     assert "\n" not in menu[0].label
 
 

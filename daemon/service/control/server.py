@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, BinaryIO
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from daemon.errors import RequestRefused
 from daemon.files import write_json_atomic
@@ -33,7 +33,7 @@ from daemon.service.control.api import (
     Route,
     json_response,
 )
-from daemon.service.control.guards import Guards
+from daemon.service.control.guards import SIGNIN_PATH, Guards
 from daemon.service.instance import process_start_token
 from daemon.service.logs import register_secret
 from daemon.service.protocol import DaemonControl
@@ -84,6 +84,11 @@ class ControlServer:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def signin_url(self, page: str = "/") -> str:
+        """A one-time sign-in address that opens `page` of the panel in a browser."""
+        query = urlencode({"token": self.guards.issue_signin(), "next": page})
+        return f"{self.url}{SIGNIN_PATH}?{query}"
 
     def start(self) -> None:
         """Listen, then publish the address and secret in the control file."""
