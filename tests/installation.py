@@ -76,15 +76,24 @@ class Installation:
         """Wait for `state`; "idle" means idle after a finished cycle (a daemon that has just
         started is idle too, before its first cycle)."""
 
+        last: dict[str, Any] = {}
+
         def reached() -> dict[str, Any] | None:
             status = self.status()
+            last.update(status)
             if status["state"] != state:
                 return None
             if state == "idle" and not status.get("cycles_finished"):
                 return None
             return status
 
-        result: dict[str, Any] = wait_until(reached, timeout)
+        try:
+            result: dict[str, Any] = wait_until(reached, timeout)
+        except AssertionError:
+            raise AssertionError(
+                f"not {state} within {timeout} s; last: state={last.get('state')!r} "
+                f"message={last.get('message')!r} cycles={last.get('cycles_finished')}"
+            ) from None
         return result
 
     def close(self) -> None:

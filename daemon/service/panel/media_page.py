@@ -98,7 +98,11 @@ def media_values(services: PanelServices) -> dict[str, Any]:
         shown = {f.name.casefold() for f in files}
         # Recurring media is placed at every meeting: it can be hidden at one of them.
         placed = [
-            {"name": f.name, "hidden": f.name.casefold() in hidden_keys}
+            {
+                "name": f.name,
+                "size": human_size(f.size),
+                "hidden": f.name.casefold() in hidden_keys,
+            }
             for f in recurring
             if day in meeting_days and f.name.casefold() not in shown
         ]

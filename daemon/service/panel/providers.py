@@ -10,8 +10,17 @@ says so rather than invent one.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from daemon.i18n import _
+
+
+class AppPassword(StrEnum):
+    """When a provider asks for an app-specific password instead of the login password."""
+
+    NEVER = ""  # the login password works
+    ALWAYS = "always"
+    TWO_FACTOR = "two-factor"  # only once two-factor login is on
 
 
 @dataclass(frozen=True)
@@ -21,7 +30,7 @@ class Provider:
     url: str  # the address pattern; HOST and USER are placeholders
     root: str  # the folder browsing starts at, relative to the address ("" = the address itself)
     note: str | None = None  # what to know about the account (passwords), shown on picking it
-    app_password: bool = False  # needs an app-specific password (always, or with two-factor)
+    app_password: AppPassword = AppPassword.NEVER
 
 
 def providers() -> tuple[Provider, ...]:
@@ -40,7 +49,7 @@ def providers() -> tuple[Provider, ...]:
                 "With two-factor login, create an app password (Settings → Security) and use it "
                 "here."
             ),
-            app_password=True,
+            app_password=AppPassword.TWO_FACTOR,
         ),
         # ownCloud's own manual page could not be confirmed here. The address is the one
         # ownCloud's maintainers give in https://github.com/owncloud/owncloud-sdk/issues/1139
@@ -60,7 +69,7 @@ def providers() -> tuple[Provider, ...]:
                 "Koofr needs an app password: create one in Koofr under Preferences → Password "
                 "→ App passwords, and use it here."
             ),
-            app_password=True,
+            app_password=AppPassword.ALWAYS,
         ),
         # 4shared's FAQ (https://www.4shared.com/faq.jsp, seen as
         # https://dc303.4shared.com/faq.jsp?locale=ko) answers "What is WebDav?" and names
@@ -89,7 +98,7 @@ def providers() -> tuple[Provider, ...]:
                 "application password in your Infomaniak account and use it here; the username "
                 "is your account's e-mail address."
             ),
-            app_password=True,
+            app_password=AppPassword.TWO_FACTOR,
         ),
         # Telekom's own help page of the address could not be confirmed here. The address
         # https://webdav.magentacloud.de/ is the one commonly given (e.g. in lists of WebDAV

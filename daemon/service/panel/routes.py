@@ -15,7 +15,7 @@ def panel_routes(services: PanelServices) -> dict[str, dict[str, Route]]:
         return redirect("/status" if services.configured else "/setup")
 
     routes: dict[str, dict[str, Route]] = {"/": {"GET": home}}
-    for name in ("panel.css", "panel.js", "setup.js", "status.js", "media.js"):
+    for name in ("panel.css", "panel.js", "setup.js", "status.js", "media.js", "video.svg"):
         routes[f"/static/{name}"] = {"GET": static_file}
     for module in (status_page, setup_page, media_page):
         for path, methods in module.routes(services).items():

@@ -9,6 +9,7 @@ password is never sent back to the page: an empty field keeps the stored one.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from typing import Any
 from daemon.config import Config
 from daemon.core.layout import SETTING_KEYS, CongregationSettings
 from daemon.core.settings import LOCKABLE, describe
+from daemon.credentials import Origin, supplied_password
 from daemon.errors import (
     AuthError,
     CongsyncError,
@@ -104,6 +106,16 @@ class CongregationRow:
     kind: str
     value: str  # as the input shows it ("" when open)
     enforced: bool
+    default: str = ""  # what applies when the congregation sets nothing (congsync's own)
+
+
+def _default(key: str) -> str:
+    """congsync's own default of a congregation-wide congsync.* setting (Config's), or ""."""
+    local = next((name for name, prefs in LOCKABLE.items() if prefs == key), None)
+    if local is None or not key.startswith("congsync."):
+        return ""
+    field = next(f for f in dataclasses.fields(Config) if f.name == local)
+    return "" if field.default is dataclasses.MISSING else str(field.default)
 
 
 def _advice(exc: CongsyncError) -> str:
@@ -257,6 +269,28 @@ class _Setup:
         except CongsyncError as exc:
             return CongregationSettings(), exc.message
 
+    def password_source(self) -> str | None:
+        """Where a password given outside the keyring comes from, in words (None: the keyring)."""
+        try:
+            supplied = supplied_password(self.services.profile)
+        except CongsyncError as exc:
+            return exc.message
+        if supplied is None:
+            return None
+        if supplied.origin is Origin.ENVIRONMENT:
+            return _(
+                "The password comes from the environment variable CONGSYNC_PASSWORD, which "
+                "congsync uses before the keyring. Leave the field empty to keep it."
+            )
+        if supplied.origin is Origin.SYSTEMD:
+            where = _("the systemd credential {path}")
+        else:
+            where = _("the password file {path}")
+        return _(
+            "The password comes from {where}, which congsync uses before the keyring. Leave "
+            "the field empty to keep it."
+        ).format(where=where.format(path=supplied.path))
+
     # -- routes ------------------------------------------------------------------------------------
 
     def show(self, context: Context, request: Request) -> Response:
@@ -264,16 +298,20 @@ class _Setup:
         congregation, unreadable = self.congregation(config)
         views = {v.key: v for v in describe(config, congregation)} if config else {}
         labels = _labels()
-        rows = [
-            CongregationRow(
-                key,
-                labels[key],
-                _kind(key),
-                "" if (value := _congregation_value(congregation, key)) is None else str(value),
-                key in congregation.locked,
+        rows = []
+        for key in SETTING_KEYS:
+            value = _congregation_value(congregation, key)
+            default = _default(key)
+            rows.append(
+                CongregationRow(
+                    key,
+                    labels[key],
+                    _kind(key),
+                    default if value is None else str(value),
+                    key in congregation.locked,
+                    default,
+                )
             )
-            for key in SETTING_KEYS
-        ]
         days = [(str(n), weekday_name(_A_MONDAY + timedelta(days=n))) for n in range(7)]
         form = {
             "url": config.url if config else "",
@@ -300,6 +338,7 @@ class _Setup:
             "setup.html",
             form=form,
             has_password=config is not None,
+            password_source=self.password_source(),
             providers=providers(),
             days=days,
             locked=locked,
@@ -321,8 +360,16 @@ class _Setup:
     def browse(self, context: Context, request: Request) -> Response:
         config = self.config_from(request.body)
         _typed, password = self.password_for(request.body, config)
+        path = _text(request.body, "path").strip("/")
+        fallback = request.body.get("fallback")
         try:
-            look = look_at_folder(config, password, _text(request.body, "path"))
+            try:
+                look = look_at_folder(config, password, path)
+            except NotFound:
+                # The typed folder is not there (yet): start where the account's files start.
+                if not isinstance(fallback, str) or fallback.strip("/") == path:
+                    raise
+                look = look_at_folder(config, password, fallback.strip("/"))
         except CongsyncError as exc:
             raise _explain(exc) from None
         return ok(_look(look))
@@ -344,6 +391,7 @@ class _Setup:
     def save(self, context: Context, request: Request) -> Response:
         config = self.config_from(request.body, complete=True)
         typed, _password = self.password_for(request.body, config)
+        first = not self.services.configured  # the first start: nothing was configured before
         said: list[str] = []
         try:
             done = save_setup(
@@ -357,12 +405,15 @@ class _Setup:
         except CongsyncError as exc:
             raise _explain(exc) from None
         log.info("The setup was saved from the panel")
-        message = _("Saved. congsync uses the new settings and syncs now.")
+        if first:
+            message = _("Saved. congsync starts syncing; your browser opens its status page.")
+        else:
+            message = _("Saved. congsync uses the new settings and syncs now.")
         if done.created_folder:
             message = (
                 _("Created the folder {folder}.").format(folder=done.config.folder) + " " + message
             )
-        restart = self._needs_restart(context, done.config)
+        restart = "" if first else self._needs_restart(context, done.config)
         if restart:
             message += " " + restart
         return ok({"message": message, **_look(done.look)})
@@ -426,12 +477,13 @@ def _shown(value: Any) -> str:
 
 
 def _describe(look: FolderLook) -> str:
+    folder = "/" + look.folder.strip("/")
     if look.congregation_folder:
-        return _("This folder already looks like a congregation folder.")
+        return _("{folder} already looks like a congregation folder.").format(folder=folder)
     return _(
-        "This folder does not look like a congregation folder yet (no Media folder, no "
+        "{folder} does not look like a congregation folder yet (no Media folder, no "
         "forcedPrefs.json): check that it is the one your congregation uses."
-    )
+    ).format(folder=folder)
 
 
 def _look(look: FolderLook) -> dict[str, Any]:

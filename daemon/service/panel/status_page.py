@@ -29,6 +29,8 @@ LOG_LINES = 40
 THUMB_SIZE = (160, 100)
 # Images a browser shows and Pillow reads; anything else gets no thumbnail.
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp"})
+# Videos show a placeholder (static/video.svg) instead: no frame is decoded for them.
+VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".webm", ".mkv", ".avi", ".mpg", ".mpeg"})
 # A larger picture is not decoded for a thumbnail (a decompression bomb, or a poster print).
 MAX_THUMB_PIXELS = 80_000_000
 
@@ -90,8 +92,9 @@ def live_values(services: PanelServices, document: dict[str, Any], pace: Pace) -
         state = State.STOPPED
     meetings: list[MeetingFiles] = []
     media_dir = document.get("media_dir")
-    if media_dir:
-        meetings = MediaFolder(Path(media_dir)).meeting_files(date.today())
+    media = MediaFolder(Path(media_dir)) if media_dir else None
+    if media is not None:
+        meetings = media.meeting_files(date.today())
     result = document.get("last_result") or {}
     errors = [str(e) for e in result.get("errors", [])]
     return {
@@ -101,8 +104,8 @@ def live_values(services: PanelServices, document: dict[str, Any], pace: Pace) -
         "last_check": _moment(document.get("last_sync_at")),
         "next_check": _next_check(state, document),
         "progress": _progress(document, pace) if state is State.SYNCING else None,
-        "meetings": [_meeting(m, errors, state) for m in meetings],
-        "problems": _problems(state, document, result),
+        "meetings": [_meeting(m, errors, state, _copies(services, media)) for m in meetings],
+        "problems": _problems(state, document, result, configured=services.configured),
         "log": list(services.log_tail(LOG_LINES)),
     }
 
@@ -172,7 +175,9 @@ def _time_left(seconds: float) -> str:
     )
 
 
-def _meeting(meeting: MeetingFiles, errors: list[str], state: State) -> dict[str, Any]:
+def _meeting(
+    meeting: MeetingFiles, errors: list[str], state: State, copies: list[Path]
+) -> dict[str, Any]:
     day = date.fromisoformat(meeting.date)
     summary = meeting.summary
     ready = summary.files_expected > 0 and summary.files_present == summary.files_expected
@@ -212,18 +217,53 @@ def _meeting(meeting: MeetingFiles, errors: list[str], state: State) -> dict[str
                 "size": human_size(item.size),
                 "present": item.present,
                 "image": item.present and Path(item.name).suffix.lower() in IMAGE_SUFFIXES,
+                "video": Path(item.name).suffix.lower() in VIDEO_SUFFIXES,
                 "badges": badges,
             }
         )
+    hidden = [
+        {
+            "name": name,
+            "size": human_size(size) if (size := _hidden_size(copies, meeting.date, name)) else "",
+            "video": Path(name).suffix.lower() in VIDEO_SUFFIXES,
+        }
+        for name in meeting.hidden
+    ]
     return {
         "date": meeting.date,
         "day": format_day(day),
         "ready": ready,
         "headline": headline,
         "files": files,
-        "hidden": list(meeting.hidden),
+        "hidden": hidden,
         "syncing": state is State.SYNCING,
     }
+
+
+def _copies(services: PanelServices, media: MediaFolder | None) -> list[Path]:
+    """Where this computer may keep a copy of a hidden file: set aside by the hiding (the
+    user's own file), still in the media folder, or in the organizer folder (organizers)."""
+    places = [media.hidden, media.root] if media is not None else []
+    try:
+        organizer_dir = services.profile.config.organizer_dir if services.configured else None
+    except CongsyncError:
+        organizer_dir = None
+    if organizer_dir is not None:
+        places.append(organizer_dir)
+    return places
+
+
+def _hidden_size(copies: list[Path], day: str, name: str) -> int | None:
+    """The size of a hidden file, when this computer has a copy of it (see `_copies`)."""
+    if "/" in name or "\\" in name or name in (".", ".."):
+        return None
+    for path in (place / day / name for place in copies):
+        try:
+            if path.is_file():
+                return path.stat().st_size
+        except OSError:
+            continue
+    return None
 
 
 def _which_meeting(day: date) -> str:
@@ -238,11 +278,21 @@ def _which_meeting(day: date) -> str:
     return _("the meeting on {day}").format(day=format_day(day))
 
 
-def _problems(state: State, document: dict[str, Any], result: dict[str, Any]) -> list[Problem]:
+def _problems(
+    state: State, document: dict[str, Any], result: dict[str, Any], *, configured: bool = True
+) -> list[Problem]:
     """Recent problems, each with one sentence on what to do."""
     problems = []
     message = str(document.get("message") or "")
-    if state is State.ATTENTION and document.get("needs_confirmation"):
+    if not configured:
+        if message:
+            problems.append(
+                Problem(
+                    message,
+                    _("Fill in the Setup page; congsync starts syncing once it is saved."),
+                )
+            )
+    elif state is State.ATTENTION and document.get("needs_confirmation"):
         problems.append(
             Problem(
                 message,

@@ -9,6 +9,8 @@ const congsync = (() => {
     box.textContent = text;
     box.className = "notice" + (kind ? " " + kind : "");
     box.hidden = !text;
+    // The answer may be far from the button that asked (a long page, 200 % zoom).
+    if (text) box.scrollIntoView({ block: "nearest" });
   }
 
   async function api(method, path, body) {

@@ -83,6 +83,7 @@
   const list = $("browser-list");
   const verdict = $("folder-verdict");
   const result = $("setup-result");
+  const browseResult = $("browse-result");
   let here = { folder: "", parent: null };
 
   function show(look) {
@@ -105,21 +106,27 @@
     verdict.className = look.congregation_folder ? "ready" : "muted";
   }
 
-  async function go(path) {
+  // Shows the folder `path` (or `fallback`, should `path` not exist); the box opens only once
+  // the server answered, and a refusal is said next to the Browse… button.
+  async function go(path, fallback) {
     try {
-      show(await congsync.api("POST", "/setup/folders", { ...answers(), path }));
-      say(result, "");
-      const first = list.querySelector("button");
-      (first || $("browser-use")).focus();
+      show(await congsync.api("POST", "/setup/folders", { ...answers(), path, fallback }));
     } catch (error) {
-      say(result, error.message, "error");
+      say(browseResult, error.message, "error");
+      return;
     }
+    say(browseResult, "");
+    browser.hidden = false;
+    browseButton.setAttribute("aria-expanded", "true");
+    const first = list.querySelector("button");
+    (first || $("browser-use")).focus();
   }
 
   browseButton.addEventListener("click", () => busy(browseButton, async () => {
-    browser.hidden = false;
-    browseButton.setAttribute("aria-expanded", "true");
-    await go(browseRoot);  // the account's root, where its files start
+    // The typed folder; the account's root (where its files start) when none is typed or it
+    // does not exist.
+    const typed = folder.value.trim().replace(/^\/+|\/+$/g, "");
+    await go(typed || browseRoot, browseRoot);
   }));
   list.addEventListener("click", (event) => {
     const open = event.target.closest("button[data-path]");
@@ -138,9 +145,9 @@
         { ...answers(), path: here.folder, name: $("new-folder").value });
       $("new-folder").value = "";
       show(look);
-      say(result, look.message, "ok");
+      say(browseResult, look.message, "ok");
     } catch (error) {
-      say(result, error.message, "error");
+      say(browseResult, error.message, "error");
     }
   }));
 
