@@ -10,6 +10,7 @@ tell a live daemon from a dead one whose process id was reused.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import sys
@@ -62,9 +63,11 @@ class FileLock:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             _lock(fd)
-        except OSError:
+        except OSError as exc:
             os.close(fd)
-            return False
+            if exc.errno in _HELD:
+                return False
+            raise LockUnsupported(str(exc)) from exc  # a file system without locks
         try:
             os.lseek(fd, 0, os.SEEK_SET)
             os.ftruncate(fd, 0)
@@ -131,6 +134,14 @@ class SingleInstance(FileLock):
 _MEDIA_LOCK_POLL = 0.2
 
 
+class LockUnsupported(OSError):
+    """The file system cannot lock files (some network shares)."""
+
+
+# What a lock someone else holds looks like (flock: EWOULDBLOCK; Windows locking: EACCES).
+_HELD = frozenset({errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES, errno.EDEADLK})
+
+
 @contextlib.contextmanager
 def media_folder_lock(media_dir: Path, cancel: threading.Event) -> Iterator[None]:
     """Hold the media folder's own lock for one sync cycle: two cycles never run at once on it.
@@ -142,6 +153,18 @@ def media_folder_lock(media_dir: Path, cancel: threading.Event) -> Iterator[None
     """
     lock = FileLock(media_dir / INTERNAL / MEDIA_LOCK_NAME)
     said = False
+    try:
+        lock.try_acquire()
+    except LockUnsupported as exc:
+        # Some network shares cannot lock files: sync anyway (the daemon's own lock still keeps
+        # one daemon per configuration) rather than never.
+        logger.warning(
+            "The media folder %s cannot hold a lock (%s); syncing without it", media_dir, exc
+        )
+        yield
+        return
+    except OSError as exc:
+        raise disk_error(exc, media_dir) from exc
     try:
         while not lock.try_acquire():
             if not said:

@@ -165,20 +165,36 @@ def tail_log(paths: Paths, lines: int = 200) -> list[str]:
         paths.log_file.with_name(f"{paths.log_file.name}.{n}") for n in range(1, BACKUP_COUNT + 1)
     ]
     for path in files:
-        text = _read_text(path)
-        if text is None:
+        found = _last_lines(path, lines - len(collected))
+        if found is None:
             continue
-        collected = text.splitlines() + collected
+        collected = found + collected
         if len(collected) >= lines:
             break
     return collected[-lines:]
 
 
-def _read_text(path: Path) -> str | None:
+_TAIL_CHUNK = 64 * 1024
+
+
+def _last_lines(path: Path, wanted: int) -> list[str] | None:
+    """The last `wanted` lines of a file (all of it if shorter), reading from its end only as
+    far as needed: the panel shows the tail every time the status changes."""
     try:
-        return path.read_text(encoding="utf-8", errors="replace")
+        with open(path, "rb") as fh:
+            end = fh.seek(0, 2)
+            start = end
+            data = b""
+            while start > 0 and data.count(b"\n") <= wanted:
+                start = max(0, start - _TAIL_CHUNK)
+                fh.seek(start)
+                data = fh.read(end - start)
     except FileNotFoundError:
         return None
+    found = data.decode("utf-8", errors="replace").splitlines()
+    if start > 0:
+        found = found[1:]  # the first line may be cut
+    return found[-wanted:] if wanted > 0 else []
 
 
 def _mark(handler: Any) -> None:

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from daemon.config import Config, Profile, check_folders, validate_url
 from daemon.credentials import get_password, store_password, supplied_password
-from daemon.errors import NotFound, NotWebDAV
+from daemon.errors import CongsyncError, NotFound, NotWebDAV
 from daemon.i18n import _
 from daemon.sync.connection import (
     FolderLook,
@@ -79,7 +79,22 @@ def known_password(profile: Profile, config: Config) -> str:
     """The password already available for `config`'s account (given for this run, a password
     file, or the one stored in the OS keyring); CredentialsError when there is none."""
     supplied = supplied_password(profile)
-    return supplied.password if supplied is not None else get_password(config)
+    if supplied is not None and _same_account(profile, config):
+        return supplied.password
+    # The keyring keeps passwords per user@host: never one account's password for another.
+    return get_password(config)
+
+
+def _same_account(profile: Profile, config: Config) -> bool:
+    """Whether `config` names the account the profile's supplied password is for (the saved
+    configuration's, or any when nothing is saved yet: setup itself was given the password)."""
+    if not profile.paths.config_file.exists():
+        return True
+    try:
+        saved = profile.config
+    except CongsyncError:
+        return False
+    return (saved.host, saved.username) == (config.host, config.username)
 
 
 def check_server(config: Config, password: str) -> FolderLook:

@@ -128,3 +128,32 @@ def test_an_upload_of_200_mb_reaches_a_member_and_hiding_follows(
     notice_says(panel, "is shown again")
     member.sync(date.today())
     assert arrived.stat().st_size == BIG
+
+
+def test_an_upload_name_that_is_a_path_or_a_device_is_refused_before_anything_is_read(
+    dav: DavFixture, installation: Installation
+):
+    import json as json_module
+
+    import httpx
+    from panel_support import sign_in_url
+
+    control = json_module.loads(installation.member.profile.paths.control_file.read_text())
+    url = control["url"]
+    with httpx.Client(base_url=url, trust_env=False, timeout=30) as browser:
+        assert browser.get(sign_in_url(installation, "media").removeprefix(url)).status_code == 303
+        page = browser.get("/media").text
+        csrf = page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+        own = {"Origin": url, "X-CSRF-Token": csrf, "Content-Type": "application/octet-stream"}
+        day = date.today().isoformat()
+        # A Windows drive ("D:x" would land on drive D), a device name, a path, a dot name.
+        for name in ("D:evil.jpg", "CON", "../x.jpg", "a/b.jpg", ".."):
+            answer = browser.put(
+                "/media/upload", params={"date": day, "name": name}, headers=own, content=b"x"
+            )
+            assert answer.status_code == 400, name
+    uploads = installation.member.profile.paths.state_dir / "uploads"
+    assert not uploads.exists() or not any(uploads.rglob("*"))
+    assert not (dav.folder_path / "Media" / day).exists() or not any(
+        (dav.folder_path / "Media" / day).iterdir()
+    )

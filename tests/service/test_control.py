@@ -177,7 +177,7 @@ def test_a_browser_session_cookie_is_accepted_in_place_of_the_secret(
     token = server.guards.issue_session()
     origin = f"http://127.0.0.1:{server.port}"
     with httpx.Client(base_url=server.url, trust_env=False, timeout=WAIT) as browser:
-        browser.cookies.set("congsync_session", token)
+        browser.cookies.set(server.guards.cookie_name, token)
         assert browser.get("/v1/status").status_code == 200
         csrf = {"X-CSRF-Token": server.guards.csrf_token(token)}
         assert browser.post("/v1/sync", headers={"Origin": origin, **csrf}).status_code == 202
@@ -202,8 +202,34 @@ def test_a_one_time_sign_in_becomes_a_session_cookie_once(server: ControlServer)
     with httpx.Client(base_url=server.url, trust_env=False, timeout=WAIT) as other:
         assert other.get(path).status_code == 403  # used up
         assert other.get("/signin?token=made-up").status_code == 403
-        # A browser session may not mint sign-ins for others.
-        assert other.post("/v1/signin", json={}).status_code == 401
+        assert other.get("/signin?token=x&next=/%5Cevil.example").status_code == 403
+    # A signed-in browser may not mint sign-ins for others (only the secret's holders may).
+    with httpx.Client(base_url=server.url, trust_env=False, timeout=WAIT) as browser:
+        session = server.guards.issue_session()
+        browser.cookies.set(server.guards.cookie_name, session)
+        own = {
+            "Origin": f"http://127.0.0.1:{server.port}",
+            "X-CSRF-Token": server.guards.csrf_token(session),
+        }
+        assert browser.get("/v1/status").status_code == 200
+        assert browser.post("/v1/signin", json={}, headers=own).status_code == 403
+
+
+def test_sign_in_goes_on_only_to_a_page_of_this_endpoint(server: ControlServer) -> None:
+    with httpx.Client(base_url=server.url, trust_env=False, timeout=WAIT) as cli:
+        cli.headers["Authorization"] = f"Bearer {server.secret}"
+        for elsewhere in ("//evil.example", "/\\evil.example", "https://evil.example"):
+            assert cli.post("/v1/signin", json={"next": elsewhere}).status_code == 400
+        path = cli.post("/v1/signin", json={"next": "/media"}).json()["path"]
+    with httpx.Client(base_url=server.url, trust_env=False, timeout=WAIT) as browser:
+        token = path.split("token=", 1)[1].split("&", 1)[0]
+        answer = browser.get(f"/signin?token={token}&next=/%5C%5Cevil.example")
+        assert answer.status_code == 303 and answer.headers["Location"] == "/"
+
+
+def test_each_endpoint_names_its_own_session_cookie(server: ControlServer) -> None:
+    # Browsers share cookies across ports: two panels must not sign each other out.
+    assert server.guards.cookie_name == f"congsync_session_{server.port}"
 
 
 def test_a_changing_request_on_a_cookie_alone_needs_our_own_origin(
@@ -212,12 +238,12 @@ def test_a_changing_request_on_a_cookie_alone_needs_our_own_origin(
     """What a cross-site form would send: the cookie the browser adds, no (or a foreign) Origin."""
     token = server.guards.issue_session()
     with httpx.Client(base_url=server.url, trust_env=False, timeout=WAIT) as browser:
-        browser.cookies.set("congsync_session", token)
+        browser.cookies.set(server.guards.cookie_name, token)
         assert browser.post("/v1/stop").status_code == 403
         assert (
             browser.post("/v1/stop", headers={"Origin": "http://evil.example"}).status_code == 403
         )
-        browser.cookies.set("congsync_session", "made-up")
+        browser.cookies.set(server.guards.cookie_name, "made-up")
         assert browser.get("/v1/status").status_code == 401
     assert controls.calls == []
 

@@ -222,3 +222,22 @@ def test_a_daemon_that_finds_another_in_its_place_stops_and_leaves_that_ones_fil
             other.wait(WAIT)
     finally:
         daemon.stop()
+
+
+def test_a_media_folder_that_cannot_lock_is_synced_without_the_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A share without file locks cannot be made here: the OS's refusal (ENOLCK) is simulated.
+    import errno
+    import threading
+
+    from daemon.service import instance
+
+    def no_locks(fd: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(instance, "_lock", no_locks)
+    entered = False
+    with instance.media_folder_lock(tmp_path / "media", threading.Event()):
+        entered = True
+    assert entered

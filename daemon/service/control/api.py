@@ -41,7 +41,7 @@ from urllib.parse import urlencode
 
 from daemon.errors import RequestRefused
 from daemon.i18n import _
-from daemon.service.control.guards import SESSION_COOKIE, SIGNIN_PATH, Guards
+from daemon.service.control.guards import SIGNIN_PATH, Guards
 from daemon.service.protocol import DaemonControl
 from daemon.service.status import StatusBoard
 
@@ -138,12 +138,23 @@ def credentials(context: Context, request: Request) -> Response:
     return json_response(HTTPStatus.ACCEPTED, {"accepted": True})
 
 
+def _panel_path(path: object) -> bool:
+    """A path of this endpoint, never another site (`//host`, `/\\host` read as one)."""
+    return (
+        isinstance(path, str)
+        and path.startswith("/")
+        and not path.startswith(("//", "/\\"))
+        and "\\" not in path
+        and all(ord(c) > 32 for c in path)
+    )
+
+
 def signin_token(context: Context, request: Request) -> Response:
     """A one-time sign-in address for a browser (the tray, `congsync open`); secret only."""
     if request.via != "secret" or context.guards is None:
         raise RequestRefused(HTTPStatus.FORBIDDEN, _("Only congsync itself may ask for this."))
     after = request.body.get("next", "/")
-    if not isinstance(after, str) or not after.startswith("/") or after.startswith("//"):
+    if not _panel_path(after):
         raise RequestRefused(HTTPStatus.BAD_REQUEST, _("next must be a path of the panel."))
     token = context.guards.issue_signin()
     return json_response(
@@ -167,9 +178,10 @@ def signin(context: Context, request: Request) -> Response:
             "text/plain; charset=utf-8",
         )
     after = request.query.get("next", "/")
-    if not after.startswith("/") or after.startswith("//"):
+    if not _panel_path(after):
         after = "/"
-    cookie = f"{SESSION_COOKIE}={session}; HttpOnly; SameSite=Strict; Path=/"
+    assert context.guards is not None  # a session was just issued by them
+    cookie = f"{context.guards.cookie_name}={session}; HttpOnly; SameSite=Strict; Path=/"
     return Response(
         HTTPStatus.SEE_OTHER,
         b"",

@@ -49,6 +49,12 @@ class Guards:
     def allowed_hosts(self) -> frozenset[str]:
         return frozenset({f"127.0.0.1:{self.port}", f"localhost:{self.port}"})
 
+    @property
+    def cookie_name(self) -> str:
+        """Browsers keep cookies per host, not per port: each endpoint (configuration, restart)
+        names its own, so signing in to one never signs another tab out."""
+        return f"{SESSION_COOKIE}_{self.port}"
+
     def issue_session(self) -> str:
         """A new browser session (its cookie value); valid until the daemon stops."""
         token = secrets.token_urlsafe(32)
@@ -85,7 +91,7 @@ class Guards:
             cookie = SimpleCookie(headers.get("Cookie") or "")
         except CookieError:
             return None
-        morsel = cookie.get(SESSION_COOKIE)
+        morsel = cookie.get(self.cookie_name)
         if morsel is None:
             return None
         given = morsel.value.encode("utf-8", "replace")

@@ -17,6 +17,7 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any, TypeVar
 
+from daemon.core.names import is_safe_local_name
 from daemon.errors import CongsyncError, RequestRefused
 from daemon.i18n import _, format_day, human_size
 from daemon.service.control.api import Context, Request, Response, Route, streams_body
@@ -139,6 +140,8 @@ def receive_upload(services: PanelServices, request: Request) -> Response:
         or len(name) > MAX_NAME
         or any(c in name for c in "/\\\x00")
         or not name.strip()
+        # A drive ("D:x"), a device ("CON") or another name Windows reads otherwise.
+        or not is_safe_local_name(name)
     ):
         raise refuse(HTTPStatus.BAD_REQUEST, _("“{name}” is not a file name.").format(name=name))
     try:

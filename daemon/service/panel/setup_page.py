@@ -44,6 +44,7 @@ from daemon.service.setup_flow import (
     build_config,
     check_server,
     known_password,
+    retired_provider,
     save_setup,
 )
 from daemon.sync.connection import FolderLook, look_at_folder, make_subfolder
@@ -248,6 +249,9 @@ class _Setup:
 
     def password_for(self, body: Mapping[str, Any], config: Config) -> tuple[str | None, str]:
         """The typed password (None when the field was left empty) and the one to use."""
+        retired = retired_provider(config.url)
+        if retired is not None:
+            raise refuse(HTTPStatus.BAD_REQUEST, retired)  # whatever the password: say that first
         typed = body.get("password")
         if isinstance(typed, str) and typed:
             register_secret(typed)

@@ -28,7 +28,7 @@
       const log = live.querySelector("pre.log");
       const atEnd = !log || log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
       live.innerHTML = html;
-      shown = live.innerHTML;
+      shown = html;
       const fresh = live.querySelector("pre.log");
       if (fresh && atEnd) fresh.scrollTop = fresh.scrollHeight;
       showButtons();
