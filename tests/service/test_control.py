@@ -417,3 +417,24 @@ def test_follow_reports_until_the_ticket_is_done(
     assert final["cycles_finished"] == 1
     assert final["last_result"] == {"downloaded": 2}
     assert seen[-1] == "idle"
+
+
+def test_a_body_without_a_readable_length_is_refused(server: ControlServer) -> None:
+    import http.client
+
+    for headers in (
+        {"Content-Length": "abc"},
+        {"Content-Length": "-5"},
+        {"Transfer-Encoding": "chunked"},
+    ):
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=WAIT)
+        try:
+            connection.putrequest("POST", "/v1/sync", skip_accept_encoding=True)
+            connection.putheader("Authorization", f"Bearer {server.secret}")
+            for name, value in headers.items():
+                connection.putheader(name, value)
+            connection.endheaders()
+            status = connection.getresponse().status
+        finally:
+            connection.close()
+        assert status in (400, 411), headers

@@ -265,33 +265,29 @@ class _Handler(BaseHTTPRequestHandler):
             if self.headers.get("Content-Length", "0") != "0":
                 self.close_connection = True  # an unread body would garble the next request
             return b""
-        if self.headers.get("Transfer-Encoding"):
-            raise RequestRefused(HTTPStatus.LENGTH_REQUIRED, _("Send a Content-Length."))
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            raise RequestRefused(
-                HTTPStatus.BAD_REQUEST, _("The Content-Length is not a number.")
-            ) from None
-        if length < 0 or length > _MAX_BODY:
+        length = self._content_length()
+        if length > _MAX_BODY:
             raise RequestRefused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, _("The body is too large."))
         return self.rfile.read(length) if length else b""
 
     def _open_body(self) -> tuple[BinaryIO, int]:
         """The request body as a stream of exactly Content-Length bytes (uploads of any size)."""
+        length = self._content_length()
+        # Whatever the route leaves unread would garble the next request on this connection.
+        self.close_connection = True
+        return self.rfile, length  # type: ignore[return-value]
+
+    def _content_length(self) -> int:
+        """The body's declared length; a chunked or unreadable one is refused."""
         if self.headers.get("Transfer-Encoding"):
             raise RequestRefused(HTTPStatus.LENGTH_REQUIRED, _("Send a Content-Length."))
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
-            raise RequestRefused(
-                HTTPStatus.BAD_REQUEST, _("The Content-Length is not a number.")
-            ) from None
+            length = -1
         if length < 0:
             raise RequestRefused(HTTPStatus.BAD_REQUEST, _("The Content-Length is not a number."))
-        # Whatever the route leaves unread would garble the next request on this connection.
-        self.close_connection = True
-        return self.rfile, length  # type: ignore[return-value]
+        return length
 
     def _send(self, response: Response, allow: Mapping[str, Route] | None) -> None:
         self.send_response(response.status)
