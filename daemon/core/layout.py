@@ -12,6 +12,7 @@ from types import MappingProxyType
 from typing import Any
 
 from daemon.core.names import is_safe_local_name
+from daemon.core.rates import parse_rate
 from daemon.i18n import _
 
 MEDIA = "Media"
@@ -239,6 +240,17 @@ def _name(key: str) -> Callable[[object], str]:
     return validate
 
 
+def _rate(key: str) -> Callable[[object], str]:
+    def validate(value: object) -> str:
+        try:
+            parse_rate(value)
+        except ValueError as problem:
+            raise ValueError(_("{key}: {problem}").format(key=key, problem=problem)) from None
+        return str(value).strip()
+
+    return validate
+
+
 # Deliberately a closed list: server, account and path settings in forcedPrefs.json
 # (app.congServer, app.localOutputPath, …) must never be applied, so they are not here.
 SETTING_KEYS: Mapping[str, Callable[[object], Any]] = MappingProxyType(
@@ -253,6 +265,7 @@ SETTING_KEYS: Mapping[str, Callable[[object], Any]] = MappingProxyType(
         "media.lang": _lang("media.lang"),
         "congsync.weeksAhead": _number("congsync.weeksAhead", 1, 8),
         "congsync.keepDays": _number("congsync.keepDays", 0, 365),
+        "congsync.maxRate": _rate("congsync.maxRate"),
     }
 )
 

@@ -7,6 +7,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from daemon.core.layout import CongregationSettings
+from daemon.core.rates import parse_rate
 from daemon.errors import ConfigError
 from daemon.i18n import _
 
@@ -19,6 +20,7 @@ LOCKABLE: dict[str, str] = {
     "keep_days": "congsync.keepDays",
     "mw_day": "meeting.mwDay",
     "we_day": "meeting.weDay",
+    "max_rate": "congsync.maxRate",
 }
 # Local settings a user may change with `congsync settings set`.
 LOCAL_KEYS = (
@@ -29,6 +31,7 @@ LOCAL_KEYS = (
     "interval",
     "transfers",
     "notifications",
+    "max_rate",
 )
 
 
@@ -40,6 +43,9 @@ class Effective:
     we_day: int | None
     co_week: date | None
     date_format: str | None
+    max_rate: int = 0  # bytes per second for all transfers, 0 = no limit
+    mw_start_time: str | None = None  # "HH:MM", the congregation's (quiet during meetings)
+    we_start_time: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,19 @@ def effective(config: Config, congregation: CongregationSettings) -> Effective:
         we_day=pick("we_day"),
         co_week=congregation.co_week,
         date_format=congregation.output_folder_date_format,
+        max_rate=_rate(pick("max_rate")),
+        mw_start_time=congregation.mw_start_time,
+        we_start_time=congregation.we_start_time,
     )
+
+
+def _rate(value: Any) -> int:
+    try:
+        return parse_rate(value)
+    except ValueError as problem:
+        raise ConfigError(
+            _("The setting max_rate cannot be used: {problem}").format(problem=problem)
+        ) from None
 
 
 def describe(config: Config, congregation: CongregationSettings) -> list[SettingView]:
@@ -108,6 +126,9 @@ def parse_local_value(key: str, raw: str) -> Any:
         if lowered in ("off", "false", "no", "0"):
             return False
         raise ConfigError(_("notifications must be on or off."))
+    if key == "max_rate":
+        _rate(raw)
+        return raw.strip()
     if key in ("mw_day", "we_day") and raw.strip().lower() in ("", "none", "unset"):
         return None
     try:

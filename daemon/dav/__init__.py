@@ -19,9 +19,11 @@ from daemon.dav.entries import (
     parse_http_date,
 )
 from daemon.dav.retry import MAX_RETRY_AFTER, RetryPolicy, parse_retry_after
+from daemon.dav.throttle import PROCESS_THROTTLE, Throttle
 
 __all__ = [
     "MAX_RETRY_AFTER",
+    "PROCESS_THROTTLE",
     "Capabilities",
     "DavClient",
     "Expect",
@@ -29,6 +31,7 @@ __all__ = [
     "RemoteEntry",
     "RemotePath",
     "RetryPolicy",
+    "Throttle",
     "is_strong_etag",
     "normalise_etag",
     "parse_http_date",

@@ -45,6 +45,7 @@ from daemon.dav.retry import (
     refused_before_acting,
     with_retries,
 )
+from daemon.dav.throttle import PROCESS_THROTTLE, Throttle
 from daemon.errors import (
     AuthError,
     Cancelled,
@@ -145,6 +146,7 @@ class DavClient:
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
         capabilities: dict[str, Any] | None = None,
+        throttle: Throttle | None = None,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme != "https":
@@ -160,6 +162,8 @@ class DavClient:
         self._root_decoded = unquote(self._root_path).rstrip("/")
         self._origin = f"{parts.scheme}://{parts.netloc}"
         self.retry = retry or RetryPolicy()
+        # The bandwidth limit, shared by every transfer of the process (set by the sync shell).
+        self.throttle = PROCESS_THROTTLE if throttle is None else throttle
         # Which server and folder this is: what learned capabilities and caches are keyed by.
         self.identity = f"{self._origin}{self._root_path}/"
         # What this server proved before (Capabilities.to_json()); another server's is ignored.
@@ -454,6 +458,7 @@ class DavClient:
                     for chunk in _iter_body(response, self.host):
                         if cancel is not None and cancel.is_set():
                             raise Cancelled(_("Stopped on request."))
+                        self.throttle.take(len(chunk), cancel)
                         fh.write(chunk)
                         received += len(chunk)
                         if on_bytes is not None:
@@ -570,6 +575,7 @@ class DavClient:
                         if cancel is not None and cancel.is_set():
                             raise Cancelled(_("Stopped on request."))
                         left -= len(chunk)
+                        self.throttle.take(len(chunk), cancel)
                         count(len(chunk))
                         yield chunk
             except OSError as exc:

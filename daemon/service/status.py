@@ -124,7 +124,7 @@ def snapshot_from_json(data: dict[str, Any]) -> StatusSnapshot:
         role=str(data.get("role") or "member"),
         media_dir=data.get("media_dir"),
         organizer_dir=data.get("organizer_dir"),
-        meetings=tuple(MeetingSummary(**m) for m in meetings if isinstance(m, dict)),
+        meetings=tuple(MeetingSummary.from_json(m) for m in meetings if isinstance(m, dict)),
         needs_confirmation=bool(data.get("needs_confirmation", False)),
         exit_code=exit_code if isinstance(exit_code := data.get("exit_code"), int) else None,
     )

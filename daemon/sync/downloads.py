@@ -20,11 +20,13 @@ from typing import Protocol
 
 from daemon.core.member_plan import Download
 from daemon.core.records import DifferingFile, LocalFile, OwnedFile, RemoteFile
+from daemon.core.transfer_rules import share_downloads
 from daemon.dav import DavClient, parse_http_date
 from daemon.errors import Cancelled, CongsyncError
 from daemon.i18n import _
 from daemon.sync.discovery import to_remote_entry
 from daemon.sync.journal import Journal
+from daemon.sync.local_copies import copy_flushed
 from daemon.sync.media_folder import MediaFolder, same_content
 from daemon.sync.progress import Progress, ProgressMeter
 
@@ -200,42 +202,71 @@ def download_all(
     cancel: threading.Event,
     on_progress: Callable[[Progress], None] | None = None,
 ) -> list[Outcome]:
-    """Download every action; one failure never stops the others. Cancellation stops them all."""
+    """Download every action; one failure never stops the others. Cancellation stops them all.
+
+    The next meeting's files are started first. One server file placed at several dates
+    (recurring media) is downloaded once and copied locally into the other places.
+    """
     meter = ProgressMeter(len(downloads), sum(d.remote.size or 0 for d in downloads), on_progress)
     outcomes: list[Outcome] = []
     if not downloads:
         return outcomes
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="download") as pool:
         futures = {
-            pool.submit(_download_one, d, dav, installer, cancel, meter): d for d in downloads
+            pool.submit(_download_one, d, copies, dav, installer, cancel, meter): (d, copies)
+            for d, copies in share_downloads(downloads)
         }
         for future in as_completed(futures):
-            action = futures[future]
+            action, copies = futures[future]
             try:
-                outcomes.append(future.result())
+                outcomes.extend(future.result())
             except Cancelled:
                 cancel.set()  # stop the rest promptly; partial files stay for next time
-                outcomes.append(Outcome(action, error=Cancelled(_("Stopped on request."))))
+                for each in (action, *copies):
+                    outcomes.append(Outcome(each, error=Cancelled(_("Stopped on request."))))
             except CongsyncError as exc:
                 log.warning("download of %s/%s failed: %s", action.date, action.name, exc.message)
-                outcomes.append(Outcome(action, error=exc))
-            meter.file_done()
+                outcomes.extend(Outcome(each, error=exc) for each in (action, *copies))
+            for _each in (action, *copies):
+                meter.file_done()
     return outcomes
 
 
 def _download_one(
     action: Download,
+    copies: Sequence[Download],
     dav: DavClient,
     installer: Installer,
     cancel: threading.Event,
     meter: ProgressMeter,
-) -> Outcome:
+) -> list[Outcome]:
     if cancel.is_set():
         raise Cancelled(_("Stopped on request."))
     remote = action.remote
     meter.file_started(f"{action.date}/{action.name}")
     partial = installer.media.partial_path(action.date, action.name, remote.version)
     size = dav.download(to_remote_entry(remote), partial, cancel=cancel, on_bytes=meter.add_bytes)
+    outcomes = []
+    for copy in copies:
+        # Before the download is installed (renamed away): each place gets its own temp file.
+        outcomes.append(_install_copy(partial, copy, installer, size, meter))
     outputs = installer.outputs(partial, action)
     warnings, kept = installer.install(partial, action, outputs)
-    return Outcome(action, size=size, warnings=warnings, kept=kept)
+    return [Outcome(action, size=size, warnings=warnings, kept=kept), *outcomes]
+
+
+def _install_copy(
+    source: Path, action: Download, installer: Installer, size: int, meter: ProgressMeter
+) -> Outcome:
+    """`action` is the same server file as the download in `source`: copied, not fetched."""
+    try:
+        partial = installer.media.partial_path(action.date, action.name, action.remote.version)
+        copy_flushed(source, partial)
+        meter.add_bytes(size)
+        outputs = installer.outputs(partial, action)
+        warnings, kept = installer.install(partial, action, outputs)
+    except CongsyncError as exc:
+        log.warning("copy to %s/%s failed: %s", action.date, action.name, exc.message)
+        return Outcome(action, error=exc)
+    # Nothing crossed the network for it.
+    return Outcome(action, size=0, warnings=warnings, kept=kept)

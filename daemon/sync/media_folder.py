@@ -60,6 +60,21 @@ def _is_date_dir(name: str) -> bool:
     return True
 
 
+# Why an expected file is not here (status facts; the faces say them in words).
+QUEUED = "queued"  # not fetched yet: comes with the running or the next sync
+FAILED = "failed"  # the last try failed; the detail says why
+DEFERRED = "deferred"  # another meeting's quiet time: waits until after that meeting
+KEPT = "kept"  # a file of the user's of that name differs and is kept instead
+NOT_CONVERTED = "not_converted"  # arrived, but could not be made showable
+
+
+@dataclass(frozen=True)
+class MissingFile:
+    name: str
+    reason: str  # one of the codes above
+    detail: str = ""  # the error, for FAILED and NOT_CONVERTED
+
+
 @dataclass(frozen=True)
 class MeetingSummary:
     """How complete one upcoming meeting's date folder is (for status, tray and panel)."""
@@ -67,6 +82,17 @@ class MeetingSummary:
     date: str  # ISO date of the meeting
     files_present: int
     files_expected: int
+    missing: tuple[MissingFile, ...] = ()
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> MeetingSummary:
+        missing = data.get("missing") or ()
+        return cls(
+            date=str(data.get("date", "")),
+            files_present=int(data.get("files_present", 0)),
+            files_expected=int(data.get("files_expected", 0)),
+            missing=tuple(MissingFile(**m) for m in missing if isinstance(m, dict)),
+        )
 
 
 @dataclass(frozen=True)
@@ -77,6 +103,8 @@ class MeetingFile:
     size: int | None  # the server's size, when the manifest knows it
     present: bool  # here as the server's version, unchanged since
     recurring: bool  # from the Recurring folder, placed at every meeting
+    reason: str | None = None  # why it is not present (a code above); None when present
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -90,7 +118,10 @@ class MeetingFiles:
     @property
     def summary(self) -> MeetingSummary:
         present = sum(1 for f in self.files if f.present)
-        return MeetingSummary(self.date, files_present=present, files_expected=len(self.files))
+        missing = tuple(
+            MissingFile(f.name, f.reason or QUEUED, f.detail) for f in self.files if not f.present
+        )
+        return MeetingSummary(self.date, present, len(self.files), missing)
 
 
 class MediaFolder:
@@ -287,6 +318,7 @@ class MediaFolder:
         generated_at: str,
         owned: Mapping[tuple[str, str], OwnedFile],
         differing: Set[tuple[str, str]] = frozenset(),
+        reasons: Mapping[tuple[str, str], tuple[str, str]] | None = None,
     ) -> None:
         """Per date: the congregation's files, the hidden names, and which files are here as the
         server's version: `verified` maps each such file to the owned files on disk that stand
@@ -319,6 +351,9 @@ class MediaFolder:
                     ),
                     "differing": sorted(n for d, n in differing if d == day),
                     "hidden": sorted(hidden.get(day, frozenset())),
+                    "reasons": {
+                        n: list(r) for (d, n), r in sorted((reasons or {}).items()) if d == day
+                    },
                     "verified": verified.get(day, {}),
                     "sizes": {n: f.size for n, f in sorted(expected.get(day, {}).items())},
                     "recurring": sorted(
@@ -355,21 +390,34 @@ class MediaFolder:
         for day, info in sorted(manifest.get("dates", {}).items()):
             if day < today_key:
                 continue
-            verified = info.get("verified", {})
-            sizes = info.get("sizes", {})
             recurring = set(info.get("recurring", []))
             files = tuple(
-                MeetingFile(
-                    name=str(name),
-                    size=size if isinstance(size := sizes.get(name), int) else None,
-                    present=self._unchanged(day, verified.get(name)),
-                    recurring=name in recurring,
-                )
+                self._meeting_file(day, str(name), info, recurring)
                 for name in info.get("files", [])
             )
             hidden = tuple(str(n) for n in info.get("hidden", []))
             meetings.append(MeetingFiles(day, files, hidden))
         return meetings
+
+    def _meeting_file(
+        self, day: str, name: str, info: dict[str, Any], recurring: set[str]
+    ) -> MeetingFile:
+        size = info.get("sizes", {}).get(name)
+        present = self._unchanged(day, info.get("verified", {}).get(name))
+        reason, detail = QUEUED, ""
+        known = info.get("reasons", {}).get(name)
+        if isinstance(known, list) and len(known) == 2:
+            reason, detail = str(known[0]), str(known[1])
+        elif name in info.get("differing", []):
+            reason = KEPT
+        return MeetingFile(
+            name=name,
+            size=size if isinstance(size, int) else None,
+            present=present,
+            recurring=name in recurring,
+            reason=None if present else reason,
+            detail="" if present else detail,
+        )
 
     def _unchanged(self, day: str, files: Any) -> bool:
         """Whether every [name, size, mtime_ns] of `files` is on disk just so (manifest data)."""

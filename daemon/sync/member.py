@@ -30,6 +30,7 @@ from daemon.sync.downloads import Installer, PostDownloadStep, download_all
 from daemon.sync.journal import Journal
 from daemon.sync.media_folder import MediaFolder
 from daemon.sync.progress import Progress
+from daemon.sync.readiness import Missing, hall_friendly
 from daemon.sync.result import SyncResult
 from daemon.sync.safety import guard_deletions, media_gone
 
@@ -48,10 +49,12 @@ def run_member_cycle(
     today: date,
     steps: Sequence[PostDownloadStep] = (),
     publishing: SyncResult | None = None,
+    now: datetime | None = None,
 ) -> SyncResult:
     """Bring the media folder in line with the server. Raises when nothing may be changed.
 
     `publishing`: what the organizer half of the same cycle did, told in the recorded result.
+    `now`: local wall-clock time, for quiet during meetings (default: the clock).
     """
     started = datetime.now(UTC)
     result = SyncResult(started_at=started.isoformat(timespec="seconds"))
@@ -114,6 +117,7 @@ def run_member_cycle(
             result.adopted += 1
         else:
             downloads.append(action)
+    downloads, deferred = hall_friendly(downloads, settings, now or datetime.now(), dav)
     outcomes = download_all(
         downloads,
         dav,
@@ -123,8 +127,10 @@ def run_member_cycle(
         on_progress=on_progress,
     )
     cancelled = False
+    missing = Missing.of(plan, deferred)
     for outcome in outcomes:
         action = outcome.action
+        missing.note(outcome)
         if isinstance(outcome.error, Cancelled):
             cancelled = True
         elif outcome.error is not None:
@@ -150,7 +156,7 @@ def run_member_cycle(
 
     result.unchanged = plan.unchanged
     media.purge_partials(
-        keep={media.partial_path(d.date, d.name, d.remote.version) for d in downloads}
+        keep={media.partial_path(d.date, d.name, d.remote.version) for d in [*downloads, *deferred]}
     )
     media.purge_trash()
     media.purge_originals(before=today.isoformat())
@@ -163,6 +169,7 @@ def run_member_cycle(
         finished,
         journal.owned(),
         set(journal.differing()),
+        reasons=missing.reasons,
     )
     result.finished_at = finished
     if publishing is not None:
