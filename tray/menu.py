@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Final
 
 from daemon.i18n import _, format_clock, format_day, ngettext, weekday_name
+from daemon.service.readiness_words import next_meeting, readiness_sentence
 from daemon.service.status import MeetingSummary, State, StatusSnapshot, state_words
 
 
@@ -111,8 +112,15 @@ def build_menu(status: StatusSnapshot, now: datetime) -> tuple[MenuItem, ...]:
 
 
 def tooltip(status: StatusSnapshot, now: datetime) -> str:
-    """The icon's hover text: the state in words, and when it last synced or will retry."""
-    return _shorten(status_text(status, now), TOOLTIP_LIMIT)
+    """The icon's hover text: the state in words, when it last synced or will retry, and
+    whether the next meeting is ready ("Ready for Thursday: 12 of 12 files")."""
+    text = status_text(status, now)
+    meeting = next_meeting(status.meetings, now.date())
+    if meeting is not None:
+        text = _("{state} · {readiness}").format(
+            state=text, readiness=readiness_sentence(meeting, now.date())
+        )
+    return _shorten(text, TOOLTIP_LIMIT)
 
 
 def status_text(status: StatusSnapshot, now: datetime) -> str:

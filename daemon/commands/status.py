@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import asdict
+from datetime import date
 from typing import Any
 
 from daemon.commands._render import moment_words, summarise
 from daemon.config import Profile
 from daemon.i18n import _
 from daemon.service.control import ControlClient
+from daemon.service.readiness_words import missing_lines, next_meeting, readiness_sentence
 from daemon.service.root import ProfileRoot
-from daemon.service.status import read_status_file
+from daemon.service.status import MeetingSummary, read_status_file
 from daemon.sync.result import SyncResult
 
 
@@ -79,6 +81,7 @@ def run(args: argparse.Namespace, profile: Profile) -> int:
                 print("  - " + sentence)
     else:
         print(_("Last sync: never"))
+    _print_readiness(data["meetings"])
     if data["meetings"]:
         print(_("Upcoming meetings:"))
         for meeting in data["meetings"]:
@@ -92,3 +95,13 @@ def run(args: argparse.Namespace, profile: Profile) -> int:
     else:
         print(_("No upcoming meeting media yet."))
     return 0
+
+
+def _print_readiness(meetings: list[dict[str, Any]]) -> None:
+    """ "Ready for Thursday: 12 of 12 files", or what is missing and why."""
+    meeting = next_meeting([MeetingSummary.from_json(m) for m in meetings], date.today())
+    if meeting is None:
+        return
+    print(readiness_sentence(meeting, date.today()))
+    for line in missing_lines(meeting):
+        print("  - " + line)

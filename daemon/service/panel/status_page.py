@@ -23,7 +23,15 @@ from daemon.service.control.api import Context, Request, Response, Route
 from daemon.service.panel.services import PanelServices
 from daemon.service.panel.web import page, refuse
 from daemon.service.status import State, state_words
-from daemon.sync.media_folder import MediaFolder, MeetingFiles
+from daemon.sync.media_folder import (
+    DEFERRED,
+    FAILED,
+    KEPT,
+    NOT_CONVERTED,
+    QUEUED,
+    MediaFolder,
+    MeetingFiles,
+)
 
 LOG_LINES = 40
 THUMB_SIZE = (160, 100)
@@ -202,15 +210,18 @@ def _meeting(
         badges = []
         if item.recurring:
             badges.append(("recurring", _("recurring")))
+        why = ""
         if not item.present:
-            # The same words the sync uses for a file it could not fetch.
+            kind = item.reason or QUEUED
+            # A manifest from before reasons were kept: the same words the sync uses for a
+            # file it could not fetch.
             prefix = _("{date}/{name}: {reason}").format(
                 date=meeting.date, name=item.name, reason=""
             )
-            if any(e.startswith(prefix) for e in errors):
-                badges.append(("failed", _("failed")))
-            else:
-                badges.append(("waiting", _("waiting")))
+            if kind == QUEUED and any(e.startswith(prefix) for e in errors):
+                kind = FAILED
+            badges.append((kind, _badge_words(kind)))
+            why = item.detail
         files.append(
             {
                 "name": item.name,
@@ -219,6 +230,7 @@ def _meeting(
                 "image": item.present and Path(item.name).suffix.lower() in IMAGE_SUFFIXES,
                 "video": Path(item.name).suffix.lower() in VIDEO_SUFFIXES,
                 "badges": badges,
+                "why": why,
             }
         )
     hidden = [
@@ -238,6 +250,16 @@ def _meeting(
         "hidden": hidden,
         "syncing": state is State.SYNCING,
     }
+
+
+def _badge_words(reason: str) -> str:
+    words = {
+        FAILED: _("failed"),
+        DEFERRED: _("after the meeting"),
+        KEPT: _("your own file kept"),
+        NOT_CONVERTED: _("not converted"),
+    }
+    return words.get(reason, _("waiting"))
 
 
 def _copies(services: PanelServices, media: MediaFolder | None) -> list[Path]:
