@@ -241,7 +241,7 @@ def test_status_shows_settings_and_meetings_but_never_the_password(
     assert code == 0
     assert dav.password not in out
     assert status["settings"]["url"] == dav.base_url
-    assert {"date": day, "files_present": 1, "files_expected": 1} in status["meetings"]
+    assert {"date": day, "files_present": 1, "files_expected": 1, "missing": []} in status["meetings"]
     assert status["last_result"]["downloaded"] == 1
 
 

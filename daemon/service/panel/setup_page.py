@@ -69,6 +69,7 @@ def _labels() -> dict[str, str]:
         "media.lang": _("Language of the media (such as E)"),
         "congsync.weeksAhead": _("Weeks ahead to sync"),
         "congsync.keepDays": _("Days an old meeting stays on the server"),
+        "congsync.maxRate": _("Bandwidth limit (such as 2MB/s; empty for none)"),
     }
 
 
@@ -79,7 +80,7 @@ def _kind(key: str) -> str:
         return "date"
     if key.endswith("StartTime"):
         return "time"
-    if key.startswith("congsync."):
+    if key.startswith("congsync.") and key != "congsync.maxRate":
         return "number"
     return "text"
 
