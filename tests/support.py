@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,7 @@ class Member:
         full_listing: bool = True,
         cancel: threading.Event | None = None,
         password: str | None = None,
+        now: datetime | None = None,
     ) -> SyncResult:
         with ProfileRoot(self.profile, password=password or self.dav.password) as root:
             return root.run_cycle(
@@ -70,6 +71,7 @@ class Member:
                 full_listing=full_listing,
                 accept_deletions=accept_deletions,
                 today=today,
+                now=now,
             )
 
     def files(self, day: str) -> dict[str, bytes]:

@@ -13,7 +13,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from daemon.config import Config, Profile
@@ -153,8 +153,10 @@ class ProfileRoot:
         full_listing: bool = True,
         accept_deletions: bool = False,
         today: date | None = None,
+        now: datetime | None = None,
     ) -> SyncResult:
-        """One complete sync with the configuration as it is now on disk."""
+        """One complete sync with the configuration as it is now on disk (`now`: the local
+        wall-clock time quiet during meetings goes by, default the clock)."""
         config = self.profile.reload()  # edits to the configuration apply at the next cycle
         register_secret(self.password())
         # Whoever else syncs this media folder (a daemon whose state folder was removed, another
@@ -171,6 +173,7 @@ class ProfileRoot:
                     accept_deletions=accept_deletions,
                     today=today,
                     steps=self._steps,
+                    now=now,
                 )
         except NetworkError:
             # Start the next attempt with fresh connections: pooled ones to a server that went
@@ -186,6 +189,7 @@ class ProfileRoot:
                 full_listing=full_listing,
                 accept_deletions=accept_deletions,
                 today=today,
+                now=now,
             )
 
     def meetings(self) -> list[MeetingSummary]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 
 from daemon.config import Config
+from daemon.core.settings import effective
 from daemon.dav import DavClient
+from daemon.sync.congregation import cached_settings
 from daemon.sync.discovery import Discovery
 from daemon.sync.downloads import PostDownloadStep
 from daemon.sync.journal import Journal
@@ -29,6 +31,7 @@ def run_cycle(
     accept_deletions: bool = False,
     today: date | None = None,
     steps: Sequence[PostDownloadStep] = (),
+    now: datetime | None = None,
 ) -> SyncResult:
     """Sync once. Raises the errors of `daemon.errors` for failures of the whole cycle (network,
     password, a safety stop, Cancelled); per-file failures are in the returned result.
@@ -37,6 +40,8 @@ def run_cycle(
     server meanwhile. What discovery and the connection learned is kept in the journal.
     """
     today = today or date.today()
+    # Uploads go by this too; the member half adjusts it for quiet during meetings.
+    dav.throttle.set_rate(effective(config, cached_settings(journal)).max_rate)
     discovery = Discovery(dav, journal.listing_memory(), full_listing=full_listing, cancel=cancel)
     try:
         published = None
@@ -62,6 +67,7 @@ def run_cycle(
             today=today,
             steps=steps,
             publishing=published,
+            now=now,
         )
         return result
     finally:

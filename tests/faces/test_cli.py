@@ -241,7 +241,9 @@ def test_status_shows_settings_and_meetings_but_never_the_password(
     assert code == 0
     assert dav.password not in out
     assert status["settings"]["url"] == dav.base_url
-    assert {"date": day, "files_present": 1, "files_expected": 1, "missing": []} in status["meetings"]
+    assert {"date": day, "files_present": 1, "files_expected": 1, "missing": []} in status[
+        "meetings"
+    ]
     assert status["last_result"]["downloaded"] == 1
 
 
@@ -264,3 +266,29 @@ def test_setup_with_a_keyring_that_keeps_nothing_refuses_to_pretend(
     assert code == ExitCode.AUTH
     assert "does not give it back" in err
     assert not Path(os.environ["CONGSYNC_CONFIG"]).exists()
+
+
+def test_status_says_whether_the_next_meeting_is_ready_and_why_not(
+    dav: DavFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    write_prefs(dav)
+    configured(dav, tmp_path, monkeypatch)
+    from datetime import date, timedelta
+
+    from daemon.i18n import weekday_name
+
+    day = date.today() + timedelta(days=2)
+    dav.put_file(f"Media/{day.isoformat()}/a.jpg", b"a")
+    dav.put_file(f"Media/{day.isoformat()}/b.mp4", b"b")
+    dav.faults.fail_next(
+        20, status=404, methods=["GET"], path_prefix=f"/{dav.folder}/Media/{day.isoformat()}/b"
+    )
+    run_cli(monkeypatch, ["sync"])
+
+    code, out, _err = run_cli(monkeypatch, ["status"])
+
+    assert code == 0
+    lines = out.splitlines()
+    headline = f"Not ready for {weekday_name(day)}: 1 of 2 files"
+    assert headline in lines
+    assert lines[lines.index(headline) + 1].startswith("  - b.mp4: failed: ")
