@@ -43,7 +43,7 @@ class Config:
     weeks_ahead: int = 2
     interval: int = 60  # seconds between polls of the running daemon
     transfers: int = 3  # parallel downloads
-    max_rate: str = ""  # bandwidth limit for all transfers, e.g. "2MB/s"; "" or "0" = none
+    max_rate: str = "0"  # bandwidth limit for all transfers, e.g. "2MB/s"; "0" or "" = none
     keep_days: int = 7  # organizer: server date folders older than this are cleaned up
     notifications: bool = True
     # Local fallbacks when the congregation's forcedPrefs.json does not say (0 = Monday … 6 = Sunday)
