@@ -50,6 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
     setup.add_argument("--organizer-dir", help=_("organizers: the folder to publish from"))
     setup.add_argument("--ca-bundle", help=_("a PEM file with an extra CA to trust"))
     setup.add_argument(
+        "--pin-sha256",
+        metavar="HEX",
+        help=_("trust exactly the certificate with this SHA-256 fingerprint (congsync serve)"),
+    )
+    setup.add_argument(
         "--password-stdin", action="store_true", help=_("read the password from stdin")
     )
     setup.add_argument(
