@@ -19,6 +19,7 @@ from daemon.server.gate import ACCESS_LOGGER, LoginBrake, ServeGate
 from daemon.server.webdav import DavServer, TLSMaterial, WSGIApp
 
 DEFAULT_PORT = 8443
+BLOCK_SIZE = 256 * 1024
 
 
 def server_dir(root: Path) -> Path:
@@ -92,6 +93,8 @@ class ServeServer:
             allow_remote=True,
             threads=options.threads,
             folder_etags="tree",
+            # WsgiDAV's 8 KB default costs half the loopback throughput of 1 GB files.
+            block_size=BLOCK_SIZE,
         )
 
     def __enter__(self) -> ServeServer:
