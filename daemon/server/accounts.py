@@ -7,6 +7,7 @@ user add` takes effect without a restart.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
@@ -119,6 +120,18 @@ def remove_account(path: Path, name: str) -> None:
     save_accounts(path, accounts)
 
 
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return bool(_HASHER.verify(password_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@functools.cache
+def _no_such_account_hash() -> str:
+    return _HASHER.hash(secrets.token_urlsafe(16))
+
+
 class AccountStore:
     """The accounts as the running server checks them, re-read whenever the file changes.
 
@@ -159,17 +172,18 @@ class AccountStore:
             try:
                 self._refresh()
             except AccountsError:
-                return None  # a damaged file lets nobody in; the old accounts are gone too
+                return None  # a damaged file lets nobody in until it is mended
             account = self._accounts.get(name)
-            if account is None:
-                return None
+        if account is None:
+            # As slow as a wrong password, so the time taken does not tell which names exist.
+            _verify(_no_such_account_hash(), password)
+            return None
+        with self._lock:
             digest = hmac.new(self._key, password.encode("utf-8"), hashlib.sha256).digest()
             known = self._verified.get(name)
             if known is not None and hmac.compare_digest(known, digest):
                 return account
-        try:
-            _HASHER.verify(account.password_hash, password)
-        except (VerificationError, InvalidHashError):
+        if not _verify(account.password_hash, password):
             return None
         with self._lock:
             self._verified[name] = digest

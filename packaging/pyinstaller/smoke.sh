@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Smoke test of the one-folder bundle from the bundle alone: no Python on PATH.
 #   packaging/pyinstaller/smoke.sh dist/congsync
+# (packaging/pipx_smoke.sh runs it against pipx's bin folder too: its `congsync` finds its own
+# Python by the absolute path in its first line.)
 # `congsync --version`, `congsync demo`, then `congsync run --no-tray` reaching idle against the
 # demo server (set up with the very command the demo prints).
 set -euo pipefail
@@ -41,7 +43,7 @@ demo_pid=$!
 for ((i = 0; i < 300; i++)); do grep -q -- "--password-file" "$work/demo.out" && break; sleep 0.2; done
 setup_line=$(grep -- "--password-file" "$work/demo.out" | sed 's/^ *//')
 [ -n "$setup_line" ] || { cat "$work/demo.out"; exit 1; }
-case "$setup_line" in "$bundle/congsync setup "*) ;; *) echo "smoke: unexpected: $setup_line" >&2; exit 1;; esac
+case "$setup_line" in "$bundle/congsync setup "* | "congsync setup "*) ;; *) echo "smoke: unexpected: $setup_line" >&2; exit 1;; esac
 eval "$setup_line" >"$work/setup.out"
 congsync run --no-tray --interval 10 >"$work/run.out" 2>&1 &
 run_pid=$!
