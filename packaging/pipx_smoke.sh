@@ -11,7 +11,7 @@ python3 -m venv "$work/tools"
 for artifact in "$work"/dist/congsync-*.whl "$work"/dist/congsync-*.tar.gz; do
   echo "pipx: $(basename "$artifact")"
   export PIPX_HOME="$work/pipx-home" PIPX_BIN_DIR="$work/pipx-bin"
-  "$work/tools/bin/pipx" install --force "$artifact" >/dev/null
+  "$work/tools/bin/pipx" install --force "$artifact" >/dev/null 2>&1
   packaging/pyinstaller/smoke.sh "$PIPX_BIN_DIR"
-  "$work/tools/bin/pipx" uninstall congsync >/dev/null
+  "$work/tools/bin/pipx" uninstall congsync >/dev/null 2>&1
 done
