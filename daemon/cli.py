@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from daemon import __version__
+from daemon.commands.serve_args import add_arguments as add_serve_arguments
 from daemon.config import Profile
 from daemon.errors import CongsyncError, ExitCode
 from daemon.i18n import _
@@ -49,6 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
     setup.add_argument("--organizer-dir", help=_("organizers: the folder to publish from"))
     setup.add_argument("--ca-bundle", help=_("a PEM file with an extra CA to trust"))
     setup.add_argument(
+        "--pin-sha256",
+        metavar="HEX",
+        help=_("trust exactly the certificate with this SHA-256 fingerprint (congsync serve)"),
+    )
+    setup.add_argument(
         "--password-stdin", action="store_true", help=_("read the password from stdin")
     )
     setup.add_argument(
@@ -69,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
         dest="we_day",
         metavar="DAY",
         help=_("the weekend meeting's day, if the congregation does not set it"),
+    )
+
+    add_serve_arguments(
+        sub.add_parser("serve", help=_("host the congregation folder on this computer"))
     )
 
     sync = sub.add_parser("sync", help=_("sync now"))
@@ -179,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 COMMANDS = {
     "demo": "daemon.commands.demo",
+    "serve": "daemon.commands.serve",
     "setup": "daemon.commands.setup",
     "sync": "daemon.commands.sync",
     "status": "daemon.commands.status",

@@ -40,6 +40,8 @@ class Config:
     role: str = "member"
     organizer_dir: Path | None = None
     ca_bundle: Path | None = None  # extra CA to trust (self-hosted servers); verification stays on
+    # The SHA-256 fingerprint of the one certificate to trust (`congsync serve`'s self-signed one)
+    pin_sha256: str | None = None
     weeks_ahead: int = 2
     interval: int = 60  # seconds between polls of the running daemon
     transfers: int = 3  # parallel downloads
@@ -83,6 +85,8 @@ class Config:
                 )
         if not self.username:
             raise ConfigError(_("The username is empty."))
+        if self.pin_sha256 is not None:
+            object.__setattr__(self, "pin_sha256", normalise_pin(self.pin_sha256))
 
     @property
     def host(self) -> str:
@@ -154,6 +158,24 @@ def validate_url(url: str) -> None:
         )
     if parts.query or parts.fragment:
         raise ConfigError(_("The server address must not contain “?” or “#”."))
+
+
+_SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+def normalise_pin(text: str) -> str:
+    """64 lowercase hex digits from `AB:CD:…`, `ab cd …` or `abcd…`; anything else is refused."""
+    clean = re.sub(r"[\s:]", "", text).lower()
+    if clean.startswith("sha256/") or clean.startswith("sha256="):
+        clean = clean[7:]
+    if not _SHA256_HEX.match(clean):
+        raise ConfigError(
+            _(
+                "“{pin}” is not a SHA-256 fingerprint: it should be 64 hexadecimal digits "
+                "(0-9, a-f), as “congsync serve” prints them, with or without colons."
+            ).format(pin=text)
+        )
+    return clean
 
 
 # Windows and macOS file systems ignore case by default: "Media" and "media" are one folder.

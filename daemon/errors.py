@@ -175,3 +175,11 @@ class RequestRefused(CongsyncError):
 
 class TrayUnavailable(CongsyncError):
     """No tray icon can be shown here (no display, no tray library backend, no tray host)."""
+
+
+class CertificatePinMismatch(TLSError):
+    """The server's certificate is not the one whose SHA-256 fingerprint setup pinned."""
+
+
+class AccountsError(ConfigError):
+    """The accounts file of `congsync serve` is missing, unreadable, or names no such user."""

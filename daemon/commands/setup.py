@@ -227,6 +227,7 @@ def run(args: argparse.Namespace, profile: Profile) -> int:
         role=args.role or "member",
         organizer_dir=args.organizer_dir,
         ca_bundle=args.ca_bundle,
+        pin_sha256=args.pin_sha256,
         weeks_ahead=args.weeks_ahead or 2,
         mw_day=_day_flag(args.mw_day, "--midweek-day"),
         we_day=_day_flag(args.we_day, "--weekend-day"),

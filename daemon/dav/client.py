@@ -38,6 +38,7 @@ from daemon.dav.entries import (
     normalise_etag,
     parse_http_date,
 )
+from daemon.dav.pinning import pinned_context
 from daemon.dav.retry import (
     RetryPolicy,
     is_transient,
@@ -143,6 +144,7 @@ class DavClient:
         password: str,
         *,
         ca_bundle: Path | None = None,
+        pin_sha256: str | None = None,
         timeout: float = 30.0,
         retry: RetryPolicy | None = None,
         capabilities: dict[str, Any] | None = None,
@@ -171,7 +173,11 @@ class DavClient:
         self._webdav = WebDAVClient(
             self._origin,
             auth=(username, password),
-            verify=_ssl_context(ca_bundle),
+            verify=(
+                _ssl_context(ca_bundle)
+                if pin_sha256 is None
+                else pinned_context(parts.hostname or "", parts.port or 443, pin_sha256)
+            ),
             timeout=httpx.Timeout(timeout, connect=min(timeout, 15.0)),
             headers={"User-Agent": USER_AGENT},
             follow_redirects=False,

@@ -334,6 +334,7 @@ class DavServer:
         socket_timeout: float = 10.0,
         handshake_timeout: float = 3.0,
         folder_etags: str | None = None,
+        block_size: int | None = None,
     ) -> None:
         if not allow_remote and not is_loopback_host(host):
             raise ConfigError(
@@ -354,6 +355,7 @@ class DavServer:
             users or {},
             allow_infinite_propfind,
             folder_etags=folder_etags,
+            block_size=block_size,
         )
         if wsgi_wrapper is not None:
             self._app = wsgi_wrapper(self._app)
@@ -375,6 +377,7 @@ class DavServer:
         allow_infinite: bool,
         *,
         folder_etags: str | None = None,
+        block_size: int | None = None,
     ) -> WSGIApp:
         # WsgiDAV's logger would otherwise print every request on stdout.
         logging.getLogger("wsgidav").setLevel(logging.WARNING)
@@ -412,6 +415,8 @@ class DavServer:
             "suppress_version_info": True,
             "dir_browser": {"enable": False},
         }
+        if block_size is not None:  # how much of a file each GET reads and writes at once
+            config["block_size"] = block_size
         app: WSGIApp = WsgiDAVApp(config)
         return app
 

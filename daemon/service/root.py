@@ -126,7 +126,14 @@ class ProfileRoot:
         """One connection pool across cycles (saves a TLS handshake per poll), renewed when the
         server settings change; it starts from what this server proved before."""
         config = self.config
-        key = (config.url, config.folder, config.username, config.ca_bundle, self.password())
+        key = (
+            config.url,
+            config.folder,
+            config.username,
+            config.ca_bundle,
+            config.pin_sha256,
+            self.password(),
+        )
         with self._lock:
             if self._dav is None or key != self._dav_key:
                 if self._dav is not None:

@@ -34,6 +34,7 @@ def open_dav(
         config.username,
         password,
         ca_bundle=config.ca_bundle,
+        pin_sha256=config.pin_sha256,
         retry=retry,
         capabilities=capabilities,
     )

@@ -136,7 +136,7 @@ def _advice(exc: CongsyncError) -> str:
             _(
                 "congsync never turns the certificate check off. If this is a server of your "
                 "own, ask whoever runs it for its certificate, or give it with “congsync setup "
-                "--ca-bundle FILE”."
+                "--ca-bundle FILE”, or enter the fingerprint “congsync serve” printed."
             ),
         ),
         (RateLimited, _("The server asks to slow down: wait a few minutes, then test again.")),
@@ -229,6 +229,8 @@ class _Setup:
         values["organizer_dir"] = (
             (organizer or str(_DEFAULT_ORGANIZER)) if role == "organizer" else ""
         )
+        if "pin_sha256" in body:
+            values["pin_sha256"] = _text(body, "pin_sha256") or None
         if "weeks_ahead" in body:
             values["weeks_ahead"] = _number(body["weeks_ahead"], _("Weeks ahead"))
         for key in ("mw_day", "we_day"):
@@ -328,6 +330,7 @@ class _Setup:
             if config and config.organizer_dir
             else str(_DEFAULT_ORGANIZER),
             "weeks_ahead": config.weeks_ahead if config else 2,
+            "pin_sha256": (config.pin_sha256 or "") if config else "",
             "mw_day": "" if not config or config.mw_day is None else str(config.mw_day),
             "we_day": "" if not config or config.we_day is None else str(config.we_day),
         }
