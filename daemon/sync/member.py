@@ -33,7 +33,7 @@ from daemon.sync.progress import Progress
 from daemon.sync.readiness import Missing, hall_friendly
 from daemon.sync.result import SyncResult
 from daemon.sync.safety import guard_deletions, media_gone
-from daemon.sync.section_order import exchange_section_orders
+from daemon.sync.section_order import disown_layouts, exchange_section_orders
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ def run_member_cycle(
     media = MediaFolder(config.media_dir)
     media.prepare()
 
-    owned = journal.owned()
+    owned = disown_layouts(journal, journal.owned())
     # The window depends on congregation settings, which come with the listing: start from the
     # last known ones and look again in the rare cycle where they move the window.
     settings = effective(config, cached_settings(journal))

@@ -23,10 +23,11 @@ from typing import Any
 
 from daemon.core.layout import MEDIA
 from daemon.core.member_plan import Desired
-from daemon.core.records import RemoteFile
+from daemon.core.records import OwnedFile, RemoteFile
 from daemon.core.section_order import (
     SECTION_ORDER_FILE,
     Entries,
+    is_section_order_file,
     merge,
     parse,
     serialize,
@@ -51,6 +52,17 @@ class _Day:
     key: str
     remote_names: Mapping[str, str]  # local name -> remote name, the congregation's files
     server_file: RemoteFile | None
+
+
+def disown_layouts(
+    journal: Journal, owned: dict[tuple[str, str], OwnedFile]
+) -> dict[tuple[str, str], OwnedFile]:
+    """Layout files an earlier congsync downloaded as media become the member's own again
+    (left on disk: removing them would lose this computer's order)."""
+    for day, name in [place for place in owned if is_section_order_file(place[1])]:
+        journal.forget_owned(day, name)
+        del owned[(day, name)]
+    return owned
 
 
 def exchange_section_orders(

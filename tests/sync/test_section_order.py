@@ -10,6 +10,9 @@ from m3_support import LAYOUT, entry, layout, m3_writes_layout
 from organizer_support import server_files
 from support import TUESDAY, Member, write_prefs
 
+from daemon.core.records import OwnedFile
+from daemon.sync.journal import Journal
+
 
 def organizer(dav: DavFixture, tmp_path: Path) -> Member:
     home = tmp_path / "organizer"
@@ -192,3 +195,23 @@ def test_m3_export_names_keep_their_name(dav: DavFixture, tmp_path: Path):
     member.sync()
 
     assert list(member.files(TUESDAY)) == [name]
+
+
+def test_a_layout_an_earlier_version_downloaded_as_media_is_kept(dav: DavFixture, tmp_path: Path):
+    congregation(dav)
+    member = Member(dav, tmp_path / "member")
+    member.sync()
+    m3_writes_layout(member.media / TUESDAY, {"talk.mp4": entry(2, "pt")})
+    st = (member.media / TUESDAY / LAYOUT).stat()
+    journal = Journal(member.profile.paths.journal_file)
+    try:  # as an earlier congsync left it: owned like media
+        journal.record_owned(
+            OwnedFile(TUESDAY, LAYOUT, ("Media", TUESDAY, LAYOUT), "v1", st.st_size, st.st_mtime_ns)
+        )
+    finally:
+        journal.close()
+
+    result = member.sync()
+
+    assert (result.removed, result.warnings) == (0, [])
+    assert layout(member.media / TUESDAY) == {"talk.mp4": entry(2, "pt")}
