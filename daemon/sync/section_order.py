@@ -86,9 +86,11 @@ def exchange_section_orders(
         listed = found.files_on(MEDIA, day).get(SECTION_ORDER_FILE)
         state = _Day(key, {local: f.path[-1] for local, f in files.items()}, listed)
         try:
-            if organizer_dir is not None:
-                _publish(dav, journal, discovery, found, state, media, organizer_dir, exchanged)
-            _apply(dav, journal, state, media, exchanged, warnings)
+            # What this computer just published is its own layout already: nothing to apply.
+            if organizer_dir is None or not _publish(
+                dav, journal, discovery, found, state, media, organizer_dir, exchanged
+            ):
+                _apply(dav, journal, state, media, exchanged, warnings)
         except (AuthError, Cancelled):
             raise
         except CongsyncError as exc:
@@ -111,11 +113,12 @@ def _publish(
     media: MediaFolder,
     organizer_dir: Path,
     exchanged: dict[str, dict[str, Any]],
-) -> None:
-    """The organizer's layout of `day`, from whichever of his folders M³ wrote last."""
+) -> bool:
+    """The organizer's layout of `day`, from whichever of his folders M³ wrote last;
+    whether it was published."""
     folders = found.media_dates.get(date.fromisoformat(day.key), ())
     if not folders:
-        return  # no date folder on the server: a layout alone never creates one
+        return False  # no date folder on the server: a layout alone never creates one
     candidates = []
     server_names = {n for n in day.remote_names.values()}
     for path, remote_names in (
@@ -126,16 +129,16 @@ def _publish(
         with contextlib.suppress(OSError):
             candidates.append((path.stat().st_mtime_ns, path, remote_names))
     if not candidates:
-        return
+        return False
     _mtime, path, remote_names = max(candidates, key=lambda c: c[0])
     entries = _read(path)
     if entries is None:
         log.info("%s is not a complete layout file (yet); not published", path)
-        return
+        return False
     published = to_remote(entries, remote_names)
     last = exchanged.get(day.key, {})
     if not published or published == last.get("entries"):
-        return
+        return False
     target = (*folders[0], SECTION_ORDER_FILE)
     expect = (
         Expect.entry(to_remote_entry(day.server_file))
@@ -151,6 +154,7 @@ def _publish(
     record = {"version": entry.version, "entries": published}
     journal.save_section_order(day.key, record)
     exchanged[day.key] = record
+    return True
 
 
 def _apply(

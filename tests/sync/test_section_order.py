@@ -122,16 +122,21 @@ def test_the_organizers_own_layout_and_the_merge_do_not_chase_each_other(
         boss.media / TUESDAY, {"talk.mp4": entry(0, "tgw"), "own.jpg": entry(1, "tgw")}
     )
     boss.sync()
+    m3_writes_layout(boss.media / TUESDAY, {"talk.mp4": entry(0, "wt")})  # a later drag
     written = (boss.media / TUESDAY / LAYOUT).read_bytes()
     dav.faults.clear()
 
     boss.sync()
+    assert dav.faults.count("MOVE", f"{dav.folder}/.congsync-uploads") == 1  # published once
+    boss.sync()
     boss.sync()
 
     assert (boss.media / TUESDAY / LAYOUT).read_bytes() == written
-    assert dav.faults.count("PUT") == dav.faults.count("MOVE") == 0
+    assert dav.faults.count("PUT") == dav.faults.count("MOVE") == 1
+    # What it published itself is never fetched back.
+    assert dav.faults.count("GET", f"{dav.folder}/Media/{TUESDAY}/{LAYOUT}") == 0
     assert json.loads(server_files(dav)[f"Media/{TUESDAY}/{LAYOUT}"]) == {
-        "talk.mp4": entry(0, "tgw")
+        "talk.mp4": entry(0, "wt")
     }
 
 
