@@ -34,7 +34,7 @@ from daemon.core.section_order import (
     to_remote,
 )
 from daemon.dav import DavClient, Expect
-from daemon.errors import AuthError, Cancelled, CongsyncError
+from daemon.errors import AuthError, Cancelled, CongsyncError, PreconditionFailed
 from daemon.i18n import _
 from daemon.sync.discovery import Discovery, ServerSnapshot, to_remote_entry
 from daemon.sync.journal import Journal
@@ -148,6 +148,10 @@ def _publish(
     stager = Stager(dav, journal=journal, collections=found.collections)
     try:
         entry = stager.upload_bytes(serialize(published), target, expect=expect)
+    except PreconditionFailed:
+        # A co-organizer published his meanwhile: the server's wins, as for media conflicts.
+        log.info("the order of %s changed on the server meanwhile; not published", day.key)
+        return False
     finally:
         discovery.server_changed()
     log.info("published the order of %d file(s) of %s", len(published), day.key)

@@ -220,3 +220,20 @@ def test_a_layout_an_earlier_version_downloaded_as_media_is_kept(dav: DavFixture
 
     assert (result.removed, result.warnings) == (0, [])
     assert layout(member.media / TUESDAY) == {"talk.mp4": entry(2, "pt")}
+
+
+def test_a_broken_layout_on_the_server_leaves_the_members_own_and_is_said_once(
+    dav: DavFixture, tmp_path: Path
+):
+    congregation(dav)
+    dav.put_file(f"Media/{TUESDAY}/{LAYOUT}", b'{"talk.mp4": ')
+    member = Member(dav, tmp_path / "member")
+    (member.media / TUESDAY).mkdir(parents=True)
+    m3_writes_layout(member.media / TUESDAY, {"talk.mp4": entry(3, "lac")})
+    mine = (member.media / TUESDAY / LAYOUT).read_bytes()
+
+    first, second = member.sync(), member.sync()
+
+    assert len(first.warnings) == 1 and "not a valid layout file" in first.warnings[0]
+    assert second.warnings == []
+    assert (member.media / TUESDAY / LAYOUT).read_bytes() == mine
