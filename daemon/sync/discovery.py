@@ -39,6 +39,7 @@ from daemon.core.organizer_plan import (
     hidden_scope,
 )
 from daemon.core.records import RemoteFile
+from daemon.core.section_order import is_section_order_file
 from daemon.dav import DavClient, Listing, RemoteEntry, RemotePath
 from daemon.errors import AuthError, Cancelled, CongsyncError, FolderMissing, NetworkError, NotFound
 from daemon.i18n import _
@@ -151,7 +152,8 @@ class ServerSnapshot:
                     continue
                 files = dated.setdefault(day, {})
                 for name, file in contents.files.items():
-                    files.setdefault(name, file)
+                    if not is_section_order_file(name):  # M³'s layout, not media
+                        files.setdefault(name, file)
         hidden: dict[date, frozenset[str]] = {}
         hidden_complete = self.hidden_complete
         for day, paths in sorted(self.hidden_dates.items()):
@@ -190,8 +192,9 @@ class ServerSnapshot:
             if contents is None or not contents.listed:
                 return
             bucket = files.setdefault(scope, {})
-            for file in contents.files.values():
-                bucket[file.path] = file
+            for name, file in contents.files.items():
+                if not is_section_order_file(name):  # published from the media folder
+                    bucket[file.path] = file
 
         if self.recurring is not None:
             add(RECURRING_SCOPE, self.recurring, self.recurring.path)

@@ -272,6 +272,25 @@ class Journal:
     def forget_staged(self) -> None:
         self.put("organizer_staged", [])
 
+    def section_orders(self) -> dict[str, dict[str, Any]]:
+        """Per date, the server's `.section-order.json` last exchanged: {version, entries}."""
+        value = self.get("section_orders")
+        return value if isinstance(value, dict) else {}
+
+    def save_section_order(self, day: str, record: dict[str, Any]) -> None:
+        with self.transaction():
+            records = self.section_orders()
+            records[day] = record
+            self.put("section_orders", records)
+
+    def forget_section_orders(self, before: str) -> None:
+        """Meetings that are over need no layout any more."""
+        with self.transaction():
+            records = self.section_orders()
+            kept = {day: r for day, r in records.items() if day >= before}
+            if kept != records:
+                self.put("section_orders", kept)
+
     def get(self, key: str) -> Any:
         with self._lock:
             row = self._db.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()

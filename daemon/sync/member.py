@@ -33,6 +33,7 @@ from daemon.sync.progress import Progress
 from daemon.sync.readiness import Missing, hall_friendly
 from daemon.sync.result import SyncResult
 from daemon.sync.safety import guard_deletions, media_gone
+from daemon.sync.section_order import disown_layouts, exchange_section_orders
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ def run_member_cycle(
     media = MediaFolder(config.media_dir)
     media.prepare()
 
-    owned = journal.owned()
+    owned = disown_layouts(journal, journal.owned())
     # The window depends on congregation settings, which come with the listing: start from the
     # last known ones and look again in the rare cycle where they move the window.
     settings = effective(config, cached_settings(journal))
@@ -92,8 +93,9 @@ def run_member_cycle(
         )
 
     local_state = media.scan()
+    desired = desired_state(state, days, span)
     plan = plan_sync(
-        desired_state(state, days, span),
+        desired,
         local_state,
         owned,
         journal.quarantined(),
@@ -154,6 +156,18 @@ def run_member_cycle(
     if cancelled:
         raise Cancelled(_("Stopped on request; the sync continues where it left off next time."))
 
+    result.warnings.extend(
+        exchange_section_orders(
+            dav,
+            journal,
+            discovery,
+            found,
+            desired,
+            media,
+            organizer_dir=config.organizer_dir if config.is_organizer else None,
+            today=today,
+        )
+    )
     result.unchanged = plan.unchanged
     media.purge_partials(
         keep={media.partial_path(d.date, d.name, d.remote.version) for d in [*downloads, *deferred]}
