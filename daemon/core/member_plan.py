@@ -32,6 +32,8 @@ class RemoteState:
     recurring_complete: bool = True
     hidden_complete: bool = True
     media_complete: bool = True  # False when the Media/ listing itself dropped entries
+    # Dates whose media is an organizer's complete selection (M³'s export): no recurring copies.
+    exported: frozenset[date] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,7 @@ def desired_state(
         dated = {n: f for n, f in remote.dated.get(day, {}).items() if n not in hidden_names}
         recurring = (
             {n: f for n, f in remote.recurring.items() if n not in hidden_names}
-            if day in meetings
+            if day in meetings and day not in remote.exported
             else {}
         )
         chosen: dict[str, RemoteFile] = {}
