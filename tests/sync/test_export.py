@@ -107,6 +107,7 @@ def test_a_member_receives_exactly_the_exports_files_for_a_covered_date(
     org.drop(f"Hidden/{TUESDAY}/{VIDEO}", b"")  # hidden congregation-wide, still obeyed
 
     assert org.sync().errors == []
+    assert org.sync().downloaded == 0  # a second look at the server brings nothing down
     member.sync()
 
     assert member.files(TUESDAY) == {SONG: b"song", TALK: b"talk"}
@@ -175,6 +176,7 @@ def test_the_publisher_removes_only_what_it_published_from_the_export(
     dav.put_file(f"Media/{TUESDAY}/other.mp4", b"from a co-organizer")
     export(org, f"{TUESDAY}/{SONG}", b"song")
     org.sync()
+    assert SONG in on_server(dav, TUESDAY)
 
     (export_dir(org) / TUESDAY / SONG).unlink()
     result = org.sync()
