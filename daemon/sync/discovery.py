@@ -437,6 +437,10 @@ class Discovery:
                         folders[entry.path] = self._contents(entry, warnings)
 
         self._cache.prune()
+        # Selection markers no longer seen are forgotten (their dates passed or lost the export).
+        seen = {"/".join(c.path) + "/" + SELECTION_MARKER for c in folders.values()}
+        selections = self.memory.get("selections") or {}
+        self.memory["selections"] = {k: v for k, v in selections.items() if k in seen}
         found = ServerSnapshot(
             span=span,
             root_version=root.collection.etag,

@@ -249,3 +249,21 @@ def test_an_export_folder_beside_the_others_is_accepted(dav: DavFixture, tmp_pat
     profile.save(config)
 
     assert profile.reload().export_dir == tmp_path / "media export"
+
+
+def test_an_unreadable_selection_list_keeps_the_members_files(
+    dav: DavFixture, org: Organizer, member: Member
+):
+    org.drop(f"{TUESDAY}/talk.mp4", b"talk")
+    export(org, f"{TUESDAY}/{TALK}", b"talk")
+    org.sync()
+    member.sync()
+    assert member.files(TUESDAY) == {TALK: b"talk"}
+
+    dav.put_file(f"Media/{TUESDAY}/{SELECTION_MARKER}", b"{not json")
+    dav.put_file(f"Media/{TUESDAY}/extra.mp4", b"extra")
+    result = member.sync()
+
+    assert member.files(TUESDAY) == {TALK: b"talk"}  # nothing removed, nothing doubled
+    assert any("could not be read" in w for w in result.warnings)
+    assert result.errors == []
