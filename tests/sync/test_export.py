@@ -267,3 +267,27 @@ def test_an_unreadable_selection_list_keeps_the_members_files(
     assert member.files(TUESDAY) == {TALK: b"talk"}  # nothing removed, nothing doubled
     assert any("could not be read" in w for w in result.warnings)
     assert result.errors == []
+
+
+def test_members_follow_a_reordered_export_without_a_mass_deletion_stop(
+    dav: DavFixture, org: Organizer, member: Member
+):
+    names = [f"01 Treasures From God’s Word - {n:02d} Item {n}.mp4" for n in range(1, 5)]
+    for n, name in enumerate(names):
+        export(org, f"{TUESDAY}/{name}", f"item {n}".encode())
+    org.sync()
+    member.sync()
+    assert sorted(member.files(TUESDAY)) == names
+
+    # The organizer reversed the order: M³ renames every file with its new NN prefix.
+    folder = export_dir(org) / TUESDAY
+    renamed = [f"01 Treasures From God’s Word - {5 - n:02d} Item {n}.mp4" for n in range(1, 5)]
+    for old, new in zip(names, renamed, strict=True):
+        os.rename(folder / old, folder / f"{new}.swap")
+    for new in renamed:
+        os.rename(folder / f"{new}.swap", folder / new)
+    org.sync()
+    result = member.sync()
+
+    assert result.errors == []
+    assert sorted(member.files(TUESDAY)) == sorted(renamed)
