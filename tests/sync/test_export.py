@@ -291,3 +291,13 @@ def test_members_follow_a_reordered_export_without_a_mass_deletion_stop(
 
     assert result.errors == []
     assert sorted(member.files(TUESDAY)) == sorted(renamed)
+
+
+def test_past_dates_in_the_export_are_left_alone(dav: DavFixture, org: Organizer):
+    export(org, f"2030-01-01/{SONG}", b"last week")  # before TODAY: cleanup's business
+    export(org, f"{TUESDAY}/{SONG}", b"song")
+
+    org.sync()
+
+    assert on_server(dav, "2030-01-01") == {}
+    assert on_server(dav, TUESDAY) == {SONG: b"song"}
