@@ -48,6 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     setup.add_argument("--media-dir", help=_("the local media folder presentation software reads"))
     setup.add_argument("--role", choices=["member", "organizer"])
     setup.add_argument("--organizer-dir", help=_("organizers: the folder to publish from"))
+    setup.add_argument(
+        "--export-dir",
+        help=_("organizers: Meeting Media Manager's media auto-export folder, published as it is"),
+    )
     setup.add_argument("--ca-bundle", help=_("a PEM file with an extra CA to trust"))
     setup.add_argument(
         "--pin-sha256",

@@ -39,6 +39,8 @@ class Config:
     media_dir: Path
     role: str = "member"
     organizer_dir: Path | None = None
+    # organizer: Meeting Media Manager's media auto-export folder, published one way (read only)
+    export_dir: Path | None = None
     ca_bundle: Path | None = None  # extra CA to trust (self-hosted servers); verification stays on
     # The SHA-256 fingerprint of the one certificate to trust (`congsync serve`'s self-signed one)
     pin_sha256: str | None = None
@@ -62,6 +64,13 @@ class Config:
             )
         if self.role == "organizer" and self.organizer_dir is None:
             raise ConfigError(_("An organizer needs an organizer folder (--organizer-dir)."))
+        if self.role != "organizer" and self.export_dir is not None:
+            raise ConfigError(
+                _(
+                    "Only an organizer publishes from Meeting Media Manager's export folder "
+                    "(--export-dir); a member's computer receives the media."
+                )
+            )
         for name, low, high in (
             ("weeks_ahead", 1, 8),
             ("interval", 10, 86400),
@@ -131,7 +140,7 @@ class Config:
                     _("The configuration lacks the setting “{name}”.").format(name=required)
                 )
         values: dict[str, Any] = dict(data)
-        for key in ("media_dir", "organizer_dir", "ca_bundle", "password_file"):
+        for key in ("media_dir", "organizer_dir", "export_dir", "ca_bundle", "password_file"):
             if values.get(key) is not None:
                 values[key] = Path(os.path.expanduser(str(values[key])))
         return cls(**values)
@@ -283,6 +292,8 @@ def check_folders(config: Config, paths: Paths) -> None:
                         "up with them. Choose another folder."
                     ).format(folder=folder, setting=setting, own=own)
                 )
+    if config.export_dir is not None:
+        check_export_dir(config, config.export_dir, paths)
     existing = [d for d in paths.m3_data_dirs if d.is_dir()]
     for setting, folder in _profile_folders(config):
         for data_dir in existing:
@@ -308,6 +319,44 @@ def check_folders(config: Config, paths: Paths) -> None:
                         "that it did not put there itself. Choose another folder."
                     ).format(folder=folder, setting=setting, export=export)
                 )
+
+
+def check_export_dir(config: Config, export: Path, paths: Paths) -> None:
+    """The export folder is M³'s alone: it never overlaps a folder congsync writes into."""
+    if _overlap(export, config.media_dir):
+        raise ConfigError(
+            _(
+                "The export folder {export} and the media folder {media} are the same folder, "
+                "or one is inside the other. Meeting Media Manager deletes every file in its "
+                "export folder that it did not put there itself, so it would delete the media "
+                "congsync downloads. Choose two separate folders."
+            ).format(export=export, media=config.media_dir)
+        )
+    if config.organizer_dir is not None and _overlap(export, config.organizer_dir):
+        raise ConfigError(
+            _(
+                "The export folder {export} and the organizer folder {organizer} are the same "
+                "folder, or one is inside the other. Meeting Media Manager deletes every file in "
+                "its export folder that it did not put there itself, and congsync would publish "
+                "the same media twice. Choose two separate folders."
+            ).format(export=export, organizer=config.organizer_dir)
+        )
+    if _overlap(export, paths.state_dir):
+        raise ConfigError(
+            _(
+                "The export folder {export} and congsync's state folder {own} are the same "
+                "folder, or one is inside the other. Meeting Media Manager would delete "
+                "congsync's journal there. Choose another folder."
+            ).format(export=export, own=paths.state_dir)
+        )
+    if _overlap(export, paths.log_dir):
+        raise ConfigError(
+            _(
+                "The export folder {export} and congsync's log folder {own} are the same "
+                "folder, or one is inside the other. Meeting Media Manager would delete "
+                "congsync's logs there. Choose another folder."
+            ).format(export=export, own=paths.log_dir)
+        )
 
 
 def load_config(path: Path) -> Config:

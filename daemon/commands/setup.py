@@ -226,6 +226,7 @@ def run(args: argparse.Namespace, profile: Profile) -> int:
         media_dir=args.media_dir,
         role=args.role or "member",
         organizer_dir=args.organizer_dir,
+        export_dir=args.export_dir,
         ca_bundle=args.ca_bundle,
         pin_sha256=args.pin_sha256,
         weeks_ahead=args.weeks_ahead or 2,

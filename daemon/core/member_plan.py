@@ -32,6 +32,8 @@ class RemoteState:
     recurring_complete: bool = True
     hidden_complete: bool = True
     media_complete: bool = True  # False when the Media/ listing itself dropped entries
+    # Dates whose media is an organizer's complete selection (M³'s export): no recurring copies.
+    exported: frozenset[date] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class Desired:
     hidden: Mapping[str, frozenset[str]]  # date -> local names to keep out of the date folder
     certain_dates: frozenset[str]  # dates whose server state is fully known
     warnings: tuple[str, ...] = ()
+    exported: frozenset[str] = frozenset()  # dates an organizer's export selects (see RemoteState)
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,9 @@ class Download:
 class Remove:
     date: str
     name: str
-    reason: str  # "gone" (no longer on the server), "hidden", "past", "outside" (left the window)
+    # "gone" (no longer on the server), "hidden", "past", "outside" (left the window),
+    # "selection" (not in the organizer's exported selection for that date)
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -137,7 +142,7 @@ def desired_state(
         dated = {n: f for n, f in remote.dated.get(day, {}).items() if n not in hidden_names}
         recurring = (
             {n: f for n, f in remote.recurring.items() if n not in hidden_names}
-            if day in meetings
+            if day in meetings and day not in remote.exported
             else {}
         )
         chosen: dict[str, RemoteFile] = {}
@@ -171,7 +176,11 @@ def desired_state(
                 certain.add(day.isoformat())
             day += timedelta(days=1)
     return Desired(
-        files=files, hidden=hidden, certain_dates=frozenset(certain), warnings=tuple(warnings)
+        files=files,
+        hidden=hidden,
+        certain_dates=frozenset(certain),
+        warnings=tuple(warnings),
+        exported=frozenset(d.isoformat() for d in remote.exported),
     )
 
 
@@ -227,6 +236,10 @@ def plan_sync(
         elif day not in desired.certain_dates:
             unchanged += len(records)  # the listing was partial: keep what we have
             continue
+        elif day in desired.exported:
+            # The organizer's selection changed (M³ renames every item after a reorder): no
+            # sign of a server gone wrong, so it never counts toward the mass-deletion stop.
+            reason = "selection"
         else:
             reason = "gone"
         for r in records:

@@ -62,12 +62,13 @@ def retired_provider(url: str) -> str | None:
 def build_config(profile: Profile, base: Config | None = None, **values: Any) -> Config:
     """The configuration from setup's answers (over `base`, keeping what setup does not ask),
     with its folders checked against each other and congsync's own."""
-    for key in ("media_dir", "organizer_dir", "ca_bundle", "password_file"):
+    for key in ("media_dir", "organizer_dir", "export_dir", "ca_bundle", "password_file"):
         raw = values.get(key)
         if isinstance(raw, str):
             values[key] = Path(raw).expanduser().absolute() if raw.strip() else None
     if values.get("role") == "member":
         values.setdefault("organizer_dir", None)
+        values.setdefault("export_dir", None)
     if isinstance(values.get("url"), str):
         validate_url(values["url"])
     config = base.with_changes(**values) if base is not None else Config(**values)

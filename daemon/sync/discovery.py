@@ -48,6 +48,10 @@ from daemon.sync.listing_cache import ListingCache
 log = logging.getLogger(__name__)
 
 STAGING_FOLDER = ".congsync-uploads"  # where organizers' uploads wait to be moved into place
+# Written by the export publisher beside a date's media: for that date, only the files it lists
+# are the congregation's selection (sync.export).
+SELECTION_MARKER = ".congsync-export.json"
+SELECTION_LIMIT = 1 << 20
 RECHECK_SECONDS = 600.0  # how long a Depth-0 answer alone is trusted before an ordinary look
 MEMORY_FORMAT = 2
 
@@ -62,6 +66,8 @@ class FolderContents:
     files: Mapping[str, RemoteFile]
     listed: bool = True
     complete: bool = True  # False when the listing failed or dropped entries
+    # The names its selection marker lists (None: no marker; () when it could not be read).
+    selection: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +147,7 @@ class ServerSnapshot:
         start, end = window
         dated: dict[date, dict[str, RemoteFile]] = {}
         incomplete: set[date] = set()
+        exported: set[date] = set()
         for day, paths in sorted(self.media_dates.items()):
             if not start <= day <= end:
                 continue
@@ -151,9 +158,23 @@ class ServerSnapshot:
                 if contents is None or not contents.listed:
                     continue
                 files = dated.setdefault(day, {})
+                if contents.selection is not None:
+                    exported.add(day)
                 for name, file in contents.files.items():
-                    if not is_section_order_file(name):  # M³'s layout, not media
-                        files.setdefault(name, file)
+                    if name != SELECTION_MARKER and not is_section_order_file(name):
+                        files.setdefault(name, file)  # M³'s layout and the marker are not media
+        for day in exported:
+            # The export is the date's complete selection: only the marked files, from any
+            # spelling of the date's folder.
+            dated[day] = {
+                n: f
+                for n, f in dated[day].items()
+                if any(
+                    n in (c.selection or ())
+                    for p in self.media_dates.get(day, ())
+                    if (c := self.folders.get(p)) is not None
+                )
+            }
         hidden: dict[date, frozenset[str]] = {}
         hidden_complete = self.hidden_complete
         for day, paths in sorted(self.hidden_dates.items()):
@@ -177,10 +198,14 @@ class ServerSnapshot:
             recurring_complete=recurring is None or recurring.complete,
             hidden_complete=hidden_complete,
             media_complete=self.media_complete,
+            exported=frozenset(exported),
         )
 
-    def organizer_state(self, today: date) -> RemoteSnapshot:
-        """The organizer planner's view: Recurring and every folder from `today` on, by scope."""
+    def organizer_state(self, today: date, *, exported: bool = False) -> RemoteSnapshot:
+        """The organizer planner's view: Recurring and every folder from `today` on, by scope.
+
+        Files a selection marker lists (published from M³'s export) are left out unless
+        `exported` (the export publisher's own view)."""
         files: dict[Scope, dict[RemotePath, RemoteFile]] = {}
         folders: dict[Scope, list[RemotePath]] = {}
         uncertain: set[Scope] = set()
@@ -193,7 +218,13 @@ class ServerSnapshot:
                 return
             bucket = files.setdefault(scope, {})
             for name, file in contents.files.items():
-                if not is_section_order_file(name):  # published from the media folder
+                # The export's files and their marker are published one way, never synced back;
+                # M³'s layout is published from the media folder.
+                if (
+                    name != SELECTION_MARKER
+                    and not is_section_order_file(name)
+                    and (exported or name not in (contents.selection or ()))
+                ):
                     bucket[file.path] = file
 
         if self.recurring is not None:
@@ -223,6 +254,7 @@ class ServerSnapshot:
                 "files": {n: _file_to_json(f) for n, f in sorted(c.files.items())},
                 "listed": c.listed,
                 "complete": c.complete,
+                "selection": list(c.selection) if c.selection is not None else None,
             }
 
         def dates(d: Mapping[date, tuple[RemotePath, ...]]) -> dict[str, Any]:
@@ -252,6 +284,7 @@ class ServerSnapshot:
                 files={n: _file_from_json(f) for n, f in c["files"].items()},
                 listed=c["listed"],
                 complete=c["complete"],
+                selection=tuple(c["selection"]) if c.get("selection") is not None else None,
             )
 
         def dates(d: dict[str, Any]) -> dict[date, tuple[RemotePath, ...]]:
@@ -408,6 +441,10 @@ class Discovery:
                         folders[entry.path] = self._contents(entry, warnings)
 
         self._cache.prune()
+        # Selection markers no longer seen are forgotten (their dates passed or lost the export).
+        seen = {"/".join(c.path) + "/" + SELECTION_MARKER for c in folders.values()}
+        selections = self.memory.get("selections") or {}
+        self.memory["selections"] = {k: v for k, v in selections.items() if k in seen}
         found = ServerSnapshot(
             span=span,
             root_version=root.collection.etag,
@@ -449,7 +486,43 @@ class Discovery:
             return FolderContents(entry.path, {}, listed=False, complete=False)
         warnings.extend(listing.warnings)
         files = {f.name: to_remote_file(f) for f in listing.children if not f.is_dir}
-        return FolderContents(entry.path, files, complete=listing.complete)
+        marker = files.get(SELECTION_MARKER)
+        if marker is None:
+            return FolderContents(entry.path, files, complete=listing.complete)
+        selection = self._selection(marker, warnings)
+        return FolderContents(
+            entry.path,
+            files,
+            complete=listing.complete and selection is not None,
+            selection=selection if selection is not None else (),
+        )
+
+    def _selection(self, marker: RemoteFile, warnings: list[str]) -> tuple[str, ...] | None:
+        """The names a selection marker lists (read once per version), or None if unreadable."""
+        known = self.memory.setdefault("selections", {})
+        key = "/".join(marker.path)
+        cached = known.get(key)
+        if cached is not None and cached[0] == marker.version:
+            return tuple(cached[1])
+        try:
+            data = json.loads(self.dav.get_bytes(marker.path, SELECTION_LIMIT))
+            names = data["files"]
+            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                raise ValueError("files is not a list of names")
+        except (CongsyncError, ValueError, KeyError, TypeError) as exc:
+            if isinstance(exc, AuthError | NetworkError | Cancelled):
+                raise
+            reason = exc.message if isinstance(exc, CongsyncError) else str(exc)
+            log.warning("selection marker %s unreadable: %s", key, reason)
+            warnings.append(
+                _(
+                    "The list of the organizer's selection {path} could not be read ({reason}); "
+                    "that meeting's files are kept as they are until it can."
+                ).format(path=key, reason=reason)
+            )
+            return None
+        known[key] = [marker.version, names]
+        return tuple(names)
 
     # -- what a look teaches --------------------------------------------------------------------
 

@@ -256,6 +256,50 @@ class Journal:
     def save_organizer_seen(self, seen: dict[str, list[Any]]) -> None:
         self.put("organizer_seen", seen)
 
+    def export_records(self) -> dict[str, OrganizerRecord]:
+        """What the publisher put on the server from M³'s export folder, by rel in that folder."""
+        value = self.get("export_published")
+        if not isinstance(value, dict):
+            return {}
+        return {
+            rel: OrganizerRecord(rel, tuple(v[0]), v[1], v[2], v[3], v[4])
+            for rel, v in value.items()
+        }
+
+    def record_export(self, record: OrganizerRecord) -> None:
+        with self.transaction():
+            value = self.get("export_published") or {}
+            value[record.rel] = [
+                list(record.remote_path),
+                record.version,
+                record.etag_raw,
+                record.size,
+                record.mtime_ns,
+            ]
+            self.put("export_published", value)
+
+    def forget_export(self, rel: str) -> None:
+        with self.transaction():
+            value = self.get("export_published") or {}
+            value.pop(rel, None)
+            self.put("export_published", value)
+
+    def export_seen(self) -> dict[str, list[Any]]:
+        """New or changed export-folder files as last seen (like organizer_seen)."""
+        value = self.get("export_seen")
+        return value if isinstance(value, dict) else {}
+
+    def save_export_seen(self, seen: dict[str, list[Any]]) -> None:
+        self.put("export_seen", seen)
+
+    def export_markers(self) -> dict[str, list[Any]]:
+        """The selection markers last written: {remote path: [version, names]}."""
+        value = self.get("export_markers")
+        return value if isinstance(value, dict) else {}
+
+    def save_export_markers(self, markers: dict[str, list[Any]]) -> None:
+        self.put("export_markers", markers)
+
     def staged(self) -> set[str]:
         """Names of staged uploads this computer started and did not finish."""
         return set(self.get("organizer_staged") or [])

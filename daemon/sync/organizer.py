@@ -8,7 +8,6 @@ import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
 from daemon.config import Config
 from daemon.core.layout import HIDDEN
@@ -19,7 +18,6 @@ from daemon.core.organizer_plan import (
     DeleteRemote,
     Download,
     Forget,
-    LocalSnapshot,
     MoveLocal,
     MoveRemote,
     OrganizerPlan,
@@ -30,7 +28,6 @@ from daemon.core.organizer_plan import (
 )
 from daemon.core.records import LocalFile, OrganizerRecord, RemoteFile
 from daemon.core.settings import effective
-from daemon.core.structure import required_quiet
 from daemon.dav import DavClient, Expect, RemoteEntry
 from daemon.errors import (
     AuthError,
@@ -45,18 +42,19 @@ from daemon.i18n import _, format_day
 from daemon.sync.cleanup import clean_past_folders
 from daemon.sync.congregation import refresh_settings
 from daemon.sync.discovery import Discovery, ServerSnapshot, to_remote_entry
+from daemon.sync.export import publish_export, without_published
 from daemon.sync.journal import Journal
 from daemon.sync.media_folder import same_content
 from daemon.sync.organizer_folder import OrganizerFolder, Stray
 from daemon.sync.progress import Progress, ProgressMeter
 from daemon.sync.result import SyncResult
 from daemon.sync.safety import guard_deletions, media_gone
+from daemon.sync.settling import settled_snapshot
 from daemon.sync.uploads import Stager, clean_staging
 
 log = logging.getLogger(__name__)
 
 SETTLE_SECONDS = 2.0
-EXTRA_WAIT_MAX = 10.0  # a cycle waits this long at most for a file to be quiet long enough
 
 
 def run_organizer_cycle(
@@ -108,29 +106,23 @@ def run_organizer_cycle(
         sentence = stray_warning(stray)
         log.warning("organizer: %s", sentence)
         result.warnings.append(sentence)
-    # Only files that would be uploaded need to prove they are finished.
-    candidates = {
-        rel: f
-        for rel, f in scanned.items()
-        if (r := records.get(rel)) is None or (r.size, r.mtime_ns) != (f.size, f.mtime_ns)
-    }
-    stable, busy, truncated = _settle(
-        folder, journal, candidates, scanned_at, settle_seconds, cancel
+    local, busy, settle_warnings = settled_snapshot(
+        folder,
+        scanned,
+        records,
+        scanned_at,
+        settle_seconds,
+        cancel,
+        (journal.organizer_seen, journal.save_organizer_seen),
     )
-    for rel, kind in sorted(truncated.items()):
-        log.warning("organizer: %s is an incomplete %s file; not published", rel, kind)
-        result.warnings.append(
-            _(
-                "{rel} is not published: it is an incomplete {format} file (still being copied "
-                "or exported, or damaged). It is published as soon as it is complete."
-            ).format(rel=rel, format=kind)
-        )
-    files = {rel: f for rel, f in scanned.items() if rel not in candidates}
-    files.update(stable)
-    local = LocalSnapshot(files=files, busy=frozenset(busy))
+    result.warnings.extend(settle_warnings)
 
     plan = plan_organizer(
-        local, server.organizer_state(today), records, today=today, date_format=settings.date_format
+        local,
+        without_published(server.organizer_state(today), journal),
+        records,
+        today=today,
+        date_format=settings.date_format,
     )
     result.warnings.extend(plan.warnings)
     guard_deletions(plan.deletions, plan.owned_in_use, organizer=True, accepted=accept_deletions)
@@ -142,6 +134,17 @@ def run_organizer_cycle(
         if executor.wrote:
             discovery.server_changed()
 
+    publish_export(
+        config,
+        dav,
+        journal,
+        discovery,
+        today=today,
+        date_format=settings.date_format,
+        settle_seconds=settle_seconds,
+        cancel=cancel,
+        result=result,
+    )
     if busy:
         log.info("organizer: %d file(s) still being written, left for later", len(busy))
     if _daily_cleanup(config, dav, journal, server, today, settings.keep_days, cancel, result):
@@ -150,85 +153,6 @@ def run_organizer_cycle(
     result.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
     result.unchanged = plan.unchanged
     return result
-
-
-def _settle(
-    folder: OrganizerFolder,
-    journal: Journal,
-    candidates: dict[str, LocalFile],
-    scanned_at: float,
-    settle_seconds: float,
-    cancel: threading.Event,
-) -> tuple[dict[str, LocalFile], set[str], dict[str, str]]:
-    """Which new or changed files are finished, which are busy, and which say they are cut short.
-
-    Finished means all of: left alone for a quiet time that grows with the size and with how
-    often earlier cycles saw the file change (`core.structure.required_quiet`), counted from an
-    earlier cycle's sighting or the file's modification time; unchanged across a
-    `settle_seconds` wait now (unless an earlier cycle already proved it, so that a file that
-    stays unpublishable does not make every cycle wait); readable; held open for writing by no
-    process the OS tells of; and, for formats that state their length, structurally complete.
-    Returns (finished, busy, {rel: format} of the structurally truncated ones).
-    """
-    earlier = journal.organizer_seen()
-    wall = time.time()
-    memory: dict[str, list[Any]] = {}
-    needed: dict[str, float] = {}
-    proven: dict[str, LocalFile] = {}
-    for rel, f in candidates.items():
-        seen = earlier.get(rel)
-        unchanged = seen is not None and seen[:2] == [f.size, f.mtime_ns]
-        changes = int(seen[3]) if seen is not None and len(seen) > 3 else 0
-        if seen is not None and not unchanged:
-            changes += 1  # it changed again since the last look: wait longer for it
-        since = float(seen[2]) if seen is not None and unchanged else wall
-        memory[rel] = [f.size, f.mtime_ns, since, changes]
-        needed[rel] = required_quiet(f.size, settle_seconds, changes)
-        if unchanged and wall - since >= needed[rel]:
-            proven[rel] = f
-    journal.save_organizer_seen(memory)
-
-    waited, busy = folder.settle(
-        {rel: f for rel, f in candidates.items() if rel not in proven},
-        scanned_at,
-        settle_seconds,
-        cancel,
-    )
-    stable: dict[str, LocalFile] = {}
-    for attempt in range(2):
-        now = time.time()
-        short: dict[str, float] = {}  # rel -> seconds of quiet still missing
-        for rel, f in waited.items():
-            missing = needed[rel] - max(now - memory[rel][2], now - f.mtime_ns / 1e9)
-            if missing <= 0:
-                stable[rel] = f
-            else:
-                short[rel] = missing
-        # Files that stood still but not yet long enough: wait for them once, briefly, rather
-        # than leave them to the next poll (a minute later).
-        soon = {rel: waited[rel] for rel, m in short.items() if m <= EXTRA_WAIT_MAX}
-        busy.update(rel for rel in short if rel not in soon)
-        if attempt or not soon:
-            busy.update(soon)
-            break
-        waited, changed = folder.settle(soon, time.monotonic(), max(short[r] for r in soon), cancel)
-        busy.update(changed)
-    for rel, f in proven.items():
-        if folder.readable(rel):
-            stable[rel] = f
-        else:
-            busy.add(rel)
-    for rel in folder.being_written(stable):
-        del stable[rel]
-        busy.add(rel)
-    truncated: dict[str, str] = {}
-    for rel in list(stable):
-        kind = folder.truncation(rel)
-        if kind is not None:
-            truncated[rel] = kind
-            del stable[rel]
-            busy.add(rel)
-    return stable, busy, truncated
 
 
 def stray_warning(stray: Stray) -> str:

@@ -216,6 +216,7 @@ class _Setup:
         values["role"] = role
         media = _text(body, "media_dir")
         organizer = _text(body, "organizer_dir")
+        export = _text(body, "export_dir")
         if complete:
             for value, name in (
                 (values["url"], _("Web address")),
@@ -231,6 +232,7 @@ class _Setup:
         )
         if "pin_sha256" in body:
             values["pin_sha256"] = _text(body, "pin_sha256") or None
+        values["export_dir"] = export if role == "organizer" else ""
         if "weeks_ahead" in body:
             values["weeks_ahead"] = _number(body["weeks_ahead"], _("Weeks ahead"))
         for key in ("mw_day", "we_day"):
@@ -329,6 +331,7 @@ class _Setup:
             "organizer_dir": str(config.organizer_dir)
             if config and config.organizer_dir
             else str(_DEFAULT_ORGANIZER),
+            "export_dir": str(config.export_dir) if config and config.export_dir else "",
             "weeks_ahead": config.weeks_ahead if config else 2,
             "pin_sha256": (config.pin_sha256 or "") if config else "",
             "mw_day": "" if not config or config.mw_day is None else str(config.mw_day),
