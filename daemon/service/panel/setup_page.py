@@ -70,6 +70,7 @@ def _labels() -> dict[str, str]:
         "congsync.weeksAhead": _("Weeks ahead to sync"),
         "congsync.keepDays": _("Days an old meeting stays on the server"),
         "congsync.maxRate": _("Bandwidth limit (such as 2MB/s; empty for none)"),
+        "congsync.convert": _("Convert PDF, SVG and HEIC into images (true or false)"),
     }
 
 
@@ -80,7 +81,7 @@ def _kind(key: str) -> str:
         return "date"
     if key.endswith("StartTime"):
         return "time"
-    if key.startswith("congsync.") and key != "congsync.maxRate":
+    if key.startswith("congsync.") and key not in ("congsync.maxRate", "congsync.convert"):
         return "number"
     return "text"
 
