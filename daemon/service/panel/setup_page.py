@@ -20,7 +20,7 @@ from typing import Any
 
 from daemon.config import Config
 from daemon.core.layout import SETTING_KEYS, CongregationSettings
-from daemon.core.settings import LOCKABLE, describe
+from daemon.core.settings import LOCKABLE, describe, parse_local_value
 from daemon.credentials import Origin, supplied_password
 from daemon.errors import (
     AuthError,
@@ -235,6 +235,11 @@ class _Setup:
         for key in ("mw_day", "we_day"):
             if key in body:
                 values[key] = _day(body[key])
+        if "convert" in body:
+            try:
+                values["convert"] = parse_local_value("convert", str(body["convert"]))
+            except CongsyncError as exc:
+                raise refuse(HTTPStatus.BAD_REQUEST, exc.message) from None
         if not values["url"]:
             raise refuse(
                 HTTPStatus.BAD_REQUEST, _("Fill in “{field}”.").format(field=_("Web address"))
@@ -329,6 +334,7 @@ class _Setup:
             if config and config.organizer_dir
             else str(_DEFAULT_ORGANIZER),
             "weeks_ahead": config.weeks_ahead if config else 2,
+            "convert": config.convert if config else True,
             "mw_day": "" if not config or config.mw_day is None else str(config.mw_day),
             "we_day": "" if not config or config.we_day is None else str(config.we_day),
         }
