@@ -41,4 +41,7 @@ class Background(Generic[T]):
 
     def _run(self) -> None:
         while (job := self._jobs.get()) is not None:
-            self._results.extend(job())
+            try:
+                self._results.extend(job())
+            except Exception:  # a defect in one job must not strand the jobs queued after it
+                log.exception("background job failed")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -37,6 +38,8 @@ MAX_HEIGHT = 4 * WIDTH  # a strip-shaped page is scaled down rather than made a 
 _SNIFF = 4096
 
 register_heif_opener()
+# PDFium is not thread-safe: one document at a time in the process (several profiles may sync).
+_PDFIUM = threading.Lock()
 
 
 class Converter:
@@ -51,7 +54,8 @@ class Converter:
             return None
         head = _head(download)
         if kind == PDF:
-            return convert_pdf(download, name, workdir, head)
+            with _PDFIUM:
+                return convert_pdf(download, name, workdir, head)
         if kind == SVG:
             return [convert_svg(download, name, workdir, head)]
         return [convert_heic(download, name, workdir, head)]

@@ -12,7 +12,7 @@ import pytest
 from davserver import DavFixture
 from PIL import Image
 from pillow_heif import register_heif_opener
-from support import PREFS, TODAY, TUESDAY, Member, write_prefs
+from support import PREFS, SUNDAY, TODAY, TUESDAY, Member, write_prefs
 
 from daemon.service.root import ProfileRoot
 from daemon.sync.downloads import Output
@@ -278,3 +278,20 @@ def test_conversions_run_off_the_download_workers(dav: DavFixture, tmp_path: Pat
     assert result.errors == []
     assert sorted(member.files(TUESDAY)) == ["Talk - page 01.png"]
     assert threads == ["convert"]
+
+
+def test_a_recurring_pdf_is_downloaded_once_and_converted_at_every_meeting(
+    dav: DavFixture, tmp_path: Path
+):
+    write_prefs(dav)
+    song = pdf(2)
+    dav.put_file("Media/Recurring/Song.pdf", song)
+    member = Member(dav, tmp_path / "m", weeks_ahead=1)
+
+    result = member.sync()
+
+    assert result.errors == []
+    assert result.bytes_downloaded == len(song)
+    for day in (TUESDAY, SUNDAY):
+        assert sorted(member.files(day)) == ["Song - page 01.png", "Song - page 02.png"]
+        assert original(member, "Song.pdf", day).read_bytes() == song
