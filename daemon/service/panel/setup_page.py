@@ -334,9 +334,9 @@ class _Setup:
             if config and config.organizer_dir
             else str(_DEFAULT_ORGANIZER),
             "weeks_ahead": config.weeks_ahead if config else 2,
-            "convert": config.convert if config else True,
             "mw_day": "" if not config or config.mw_day is None else str(config.mw_day),
             "we_day": "" if not config or config.we_day is None else str(config.we_day),
+            "convert": config.convert if config else True,
         }
         locked = {
             local: views[local].locked and views[local].source == "congregation"
