@@ -50,6 +50,7 @@ class Config:
     max_rate: str = "0"  # bandwidth limit for all transfers, e.g. "2MB/s"; "0" or "" = none
     keep_days: int = 7  # organizer: server date folders older than this are cleaned up
     notifications: bool = True
+    convert: bool = True  # PDF pages, SVG and HEIC photos become images M³ can show
     # Local fallbacks when the congregation's forcedPrefs.json does not say (0 = Monday … 6 = Sunday)
     mw_day: int | None = None
     we_day: int | None = None

@@ -121,6 +121,13 @@ class LocalChanged(LocalDiskError):
     """A local file changed while it was being uploaded; it is uploaded again once stable."""
 
 
+class ConversionError(CongsyncError):
+    """A downloaded PDF, SVG or HEIC file cannot be made into images (corrupt, encrypted, odd);
+    its original stays under `.congsync/originals/`."""
+
+    exit_code = ExitCode.LOCAL
+
+
 class AutostartError(CongsyncError):
     """An autostart file is in the way or still in use, so congsync leaves it alone."""
 

@@ -251,6 +251,19 @@ def _rate(key: str) -> Callable[[object], str]:
     return validate
 
 
+def _bool(key: str) -> Callable[[object], bool]:
+    def validate(value: object) -> bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
+        raise ValueError(
+            _("{key} must be true or false, not {value}.").format(key=key, value=_shown(value))
+        )
+
+    return validate
+
+
 # Deliberately a closed list: server, account and path settings in forcedPrefs.json
 # (app.congServer, app.localOutputPath, …) must never be applied, so they are not here.
 SETTING_KEYS: Mapping[str, Callable[[object], Any]] = MappingProxyType(
@@ -266,6 +279,7 @@ SETTING_KEYS: Mapping[str, Callable[[object], Any]] = MappingProxyType(
         "congsync.weeksAhead": _number("congsync.weeksAhead", 1, 8),
         "congsync.keepDays": _number("congsync.keepDays", 0, 365),
         "congsync.maxRate": _rate("congsync.maxRate"),
+        "congsync.convert": _bool("congsync.convert"),
     }
 )
 

@@ -21,6 +21,7 @@ LOCKABLE: dict[str, str] = {
     "mw_day": "meeting.mwDay",
     "we_day": "meeting.weDay",
     "max_rate": "congsync.maxRate",
+    "convert": "congsync.convert",
 }
 # Local settings a user may change with `congsync settings set`.
 LOCAL_KEYS = (
@@ -32,6 +33,7 @@ LOCAL_KEYS = (
     "transfers",
     "notifications",
     "max_rate",
+    "convert",
 )
 
 
@@ -46,6 +48,7 @@ class Effective:
     max_rate: int = 0  # bytes per second for all transfers, 0 = no limit
     mw_start_time: str | None = None  # "HH:MM", the congregation's (quiet during meetings)
     we_start_time: str | None = None
+    convert: bool = True  # PDF, SVG and HEIC become images after download
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ def effective(config: Config, congregation: CongregationSettings) -> Effective:
         max_rate=_rate(pick("max_rate")),
         mw_start_time=congregation.mw_start_time,
         we_start_time=congregation.we_start_time,
+        convert=bool(pick("convert")),
     )
 
 
@@ -119,13 +123,13 @@ def describe(config: Config, congregation: CongregationSettings) -> list[Setting
 
 
 def parse_local_value(key: str, raw: str) -> Any:
-    if key == "notifications":
+    if key in ("notifications", "convert"):
         lowered = raw.strip().lower()
         if lowered in ("on", "true", "yes", "1"):
             return True
         if lowered in ("off", "false", "no", "0"):
             return False
-        raise ConfigError(_("notifications must be on or off."))
+        raise ConfigError(_("{key} must be on or off.").format(key=key))
     if key == "max_rate":
         _rate(raw)
         return raw.strip()

@@ -18,17 +18,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
+from daemon.core.conversions import conversion_kind
 from daemon.core.member_plan import Download
 from daemon.core.records import DifferingFile, LocalFile, OwnedFile, RemoteFile
 from daemon.core.transfer_rules import share_downloads
 from daemon.dav import DavClient, parse_http_date
-from daemon.errors import Cancelled, CongsyncError
+from daemon.errors import Cancelled, CongsyncError, ConversionError
 from daemon.i18n import _
+from daemon.sync.background import Background
 from daemon.sync.discovery import to_remote_entry
 from daemon.sync.journal import Journal
 from daemon.sync.local_copies import copy_flushed
 from daemon.sync.media_folder import MediaFolder, same_content
 from daemon.sync.progress import Progress, ProgressMeter
+from daemon.sync.unconverted import note_unconverted
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,7 @@ class Outcome:
     size: int = 0
     warnings: list[str] = field(default_factory=list)
     kept: bool = False  # the place holds the user's own file, which differs: nothing installed
+    not_converted: str = ""  # why a step could not convert it (the original is kept aside)
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,66 @@ class Installer:
     journal: Journal
     owned: Mapping[tuple[str, str], OwnedFile]
     steps: Sequence[PostDownloadStep] = ()
+    # (date, name) -> (version, reason) of downloads known not to convert
+    unconverted: Mapping[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+
+    def _may_convert(self, name: str) -> bool:
+        return any(getattr(step, "applies", lambda _n: True)(name) for step in self.steps)
+
+    def off_transfer_path(self, action: Download) -> bool:
+        """Whether a step that takes time (a conversion) applies: then it runs in the background
+        while the download workers go on."""
+        return any(getattr(step, "applies", lambda _n: False)(action.name) for step in self.steps)
+
+    def reuse_here(self, action: Download, partial: Path) -> bool:
+        """Copy the server's version of a convertible file from where it already is (the original
+        under `.congsync/originals/`, or the download as it is in the date folder) instead of
+        fetching it again: the convert setting changed, or a page was deleted here."""
+        if conversion_kind(action.name) is None:
+            return False
+        day, name, version = action.date, action.name, action.remote.version
+        records = [r for (d, _n), r in self.owned.items() if d == day and r.placed_as == name]
+        known = {r.version for r in records} or {self.unconverted.get((day, name), ("", ""))[0]}
+        if known != {version}:
+            return False
+        as_is = next((r for r in records if r.name == name), None)
+        source = self.media.original_path(day, name)
+        if as_is is not None and self.media.stat(day, name) == LocalFile(
+            as_is.size, as_is.mtime_ns
+        ):
+            source = self.media.file_path(day, name)
+        try:
+            size = source.stat().st_size
+        except OSError:
+            return False
+        if action.remote.size is not None and size != action.remote.size:
+            return False
+        copy_flushed(source, partial)
+        return True
+
+    def not_converted(
+        self, partial: Path, action: Download, problem: ConversionError, size: int
+    ) -> Outcome:
+        """The original goes aside (older conversions of the place go with the old version);
+        said once per server version, in the log and in the status."""
+        self.install(partial, action, [])
+        warnings = []
+        if note_unconverted(
+            self.journal, action.date, action.name, action.remote.version, problem.message
+        ):
+            log.warning("%s/%s cannot be converted: %s", action.date, action.name, problem.message)
+            warnings.append(
+                _(
+                    "{date}/{name} cannot be shown as images: {reason} The original is kept "
+                    "in {folder}."
+                ).format(
+                    date=action.date,
+                    name=action.name,
+                    reason=problem.message,
+                    folder=self.media.original_path(action.date, action.name).parent,
+                )
+            )
+        return Outcome(action, size=size, warnings=warnings, not_converted=problem.message)
 
     def outputs(self, partial: Path, action: Download) -> list[Output]:
         if self.steps:
@@ -84,7 +148,12 @@ class Installer:
         and modification time (congsync gives every download the server's time): it is the
         server's version. Only where no post-download step could have made other files of it."""
         listed = listed_mtime_ns(action.remote)
-        if action.kind != "adopt" or self.steps or listed is None or action.remote.size is None:
+        if (
+            action.kind != "adopt"
+            or self._may_convert(action.name)
+            or listed is None
+            or action.remote.size is None
+        ):
             return False
         on_disk = self.media.stat(action.date, action.name)
         if on_disk != LocalFile(size=action.remote.size, mtime_ns=listed):
@@ -143,6 +212,8 @@ class Installer:
             self._record(action, output.name, local)
         if partial.exists() and partial not in {o.path for o in outputs}:
             self.media.keep_original(partial, day, action.name)
+        elif conversion_kind(action.name) is not None:
+            self.media.drop_original(day, action.name)  # installed as it is: no stale original
         if self.steps:
             self.media.drop_workdir(day, action.name, action.remote.version)
         return warnings, kept
@@ -211,9 +282,13 @@ def download_all(
     outcomes: list[Outcome] = []
     if not downloads:
         return outcomes
+    later: Background[Outcome] = Background()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="download") as pool:
         futures = {
-            pool.submit(_download_one, d, copies, dav, installer, cancel, meter): (d, copies)
+            pool.submit(_download_one, d, copies, dav, installer, cancel, meter, later): (
+                d,
+                copies,
+            )
             for d, copies in share_downloads(downloads)
         }
         for future in as_completed(futures):
@@ -229,6 +304,7 @@ def download_all(
                 outcomes.extend(Outcome(each, error=exc) for each in (action, *copies))
             for _each in (action, *copies):
                 meter.file_done()
+    outcomes.extend(later.join())
     return outcomes
 
 
@@ -239,34 +315,71 @@ def _download_one(
     installer: Installer,
     cancel: threading.Event,
     meter: ProgressMeter,
+    later: Background[Outcome],
 ) -> list[Outcome]:
     if cancel.is_set():
         raise Cancelled(_("Stopped on request."))
     remote = action.remote
     meter.file_started(f"{action.date}/{action.name}")
     partial = installer.media.partial_path(action.date, action.name, remote.version)
-    size = dav.download(to_remote_entry(remote), partial, cancel=cancel, on_bytes=meter.add_bytes)
+    if installer.reuse_here(action, partial):
+        size = 0
+    else:
+        size = dav.download(
+            to_remote_entry(remote), partial, cancel=cancel, on_bytes=meter.add_bytes
+        )
     outcomes = []
     for copy in copies:
         # Before the download is installed (renamed away): each place gets its own temp file.
-        outcomes.append(_install_copy(partial, copy, installer, size, meter))
+        outcomes.extend(_install_copy(partial, copy, installer, size, meter, later))
+    if installer.off_transfer_path(action):
+        later.submit(lambda: _finish(partial, action, installer, size, cancel))
+        return outcomes
     outputs = installer.outputs(partial, action)
     warnings, kept = installer.install(partial, action, outputs)
     return [Outcome(action, size=size, warnings=warnings, kept=kept), *outcomes]
 
 
 def _install_copy(
-    source: Path, action: Download, installer: Installer, size: int, meter: ProgressMeter
-) -> Outcome:
+    source: Path,
+    action: Download,
+    installer: Installer,
+    size: int,
+    meter: ProgressMeter,
+    later: Background[Outcome],
+) -> list[Outcome]:
     """`action` is the same server file as the download in `source`: copied, not fetched."""
     try:
         partial = installer.media.partial_path(action.date, action.name, action.remote.version)
         copy_flushed(source, partial)
         meter.add_bytes(size)
-        outputs = installer.outputs(partial, action)
-        warnings, kept = installer.install(partial, action, outputs)
     except CongsyncError as exc:
         log.warning("copy to %s/%s failed: %s", action.date, action.name, exc.message)
-        return Outcome(action, error=exc)
-    # Nothing crossed the network for it.
-    return Outcome(action, size=0, warnings=warnings, kept=kept)
+        return [Outcome(action, error=exc)]
+    if installer.off_transfer_path(action):
+        later.submit(lambda: _finish(partial, action, installer, 0))
+        return []
+    return _finish(partial, action, installer, 0)  # nothing crossed the network for it
+
+
+def _finish(
+    partial: Path,
+    action: Download,
+    installer: Installer,
+    size: int,
+    cancel: threading.Event | None = None,
+) -> list[Outcome]:
+    """Run the steps on a complete download and install what they made (off the transfer path
+    for conversions). A failure here is this file's alone."""
+    if cancel is not None and cancel.is_set():
+        return [Outcome(action, error=Cancelled(_("Stopped on request.")))]
+    try:
+        try:
+            outputs = installer.outputs(partial, action)
+        except ConversionError as problem:
+            return [installer.not_converted(partial, action, problem, size)]
+        warnings, kept = installer.install(partial, action, outputs)
+    except CongsyncError as exc:
+        log.warning("installing %s/%s failed: %s", action.date, action.name, exc.message)
+        return [Outcome(action, error=exc)]
+    return [Outcome(action, size=size, warnings=warnings, kept=kept)]

@@ -244,6 +244,14 @@ class MediaFolder:
         except OSError as exc:
             raise disk_error(exc, target) from exc
 
+    def original_path(self, day: str, name: str) -> Path:
+        return self.originals.joinpath(*self._inside(day, name).relative_to(self.root).parts)
+
+    def drop_original(self, day: str, name: str) -> None:
+        """The original of a file now installed as it is goes (it would be a stale copy)."""
+        with contextlib.suppress(OSError):
+            self.original_path(day, name).unlink()
+
     @staticmethod
     def discard(partial: Path) -> None:
         """A download that is not needed after all (the place holds the user's own file)."""

@@ -25,6 +25,7 @@ from daemon.dav import DavClient
 from daemon.errors import Cancelled, CongsyncError
 from daemon.i18n import _
 from daemon.sync.congregation import cached_settings, refresh_settings
+from daemon.sync.convert_cycle import with_conversions
 from daemon.sync.discovery import Discovery
 from daemon.sync.downloads import Installer, PostDownloadStep, download_all
 from daemon.sync.journal import Journal
@@ -110,9 +111,10 @@ def run_member_cycle(
 
     _apply_local_actions(plan, media, journal, result)
     journal.keep_differing(plan.differing)
-    installer = Installer(media, journal, owned, steps)
+    conversions = with_conversions(plan, owned, journal, media, settings.convert, steps)
+    installer = Installer(media, journal, owned, conversions.steps, conversions.unconverted)
     downloads = []
-    for action in plan.actions:
+    for action in conversions.actions:
         if not isinstance(action, Download):
             continue
         if installer.adopt_as_listed(action):
@@ -130,6 +132,7 @@ def run_member_cycle(
     )
     cancelled = False
     missing = Missing.of(plan, deferred)
+    missing.reasons.update(conversions.reasons)
     for outcome in outcomes:
         action = outcome.action
         missing.note(outcome)
@@ -144,7 +147,7 @@ def run_member_cycle(
         else:
             result.warnings.extend(outcome.warnings)
             result.bytes_downloaded += outcome.size
-            if outcome.kept:
+            if outcome.kept or outcome.not_converted:
                 continue
             if action.kind == "adopt":
                 result.adopted += 1
@@ -169,6 +172,7 @@ def run_member_cycle(
         )
     )
     result.unchanged = plan.unchanged
+    conversions.forget_settled(journal, plan)
     media.purge_partials(
         keep={media.partial_path(d.date, d.name, d.remote.version) for d in [*downloads, *deferred]}
     )

@@ -21,7 +21,7 @@ from daemon.core.transfer_rules import (
 from daemon.dav import DavClient
 from daemon.errors import Cancelled
 from daemon.sync.downloads import Outcome
-from daemon.sync.media_folder import DEFERRED, FAILED, KEPT
+from daemon.sync.media_folder import DEFERRED, FAILED, KEPT, NOT_CONVERTED
 
 log = logging.getLogger(__name__)
 
@@ -67,3 +67,5 @@ class Missing:
             self.reasons[place] = (FAILED, outcome.error.message)
         elif outcome.kept:
             self.reasons[place] = (KEPT, "")
+        elif outcome.not_converted:
+            self.reasons[place] = (NOT_CONVERTED, outcome.not_converted)

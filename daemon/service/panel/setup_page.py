@@ -20,7 +20,7 @@ from typing import Any
 
 from daemon.config import Config
 from daemon.core.layout import SETTING_KEYS, CongregationSettings
-from daemon.core.settings import LOCKABLE, describe
+from daemon.core.settings import LOCKABLE, describe, parse_local_value
 from daemon.credentials import Origin, supplied_password
 from daemon.errors import (
     AuthError,
@@ -70,6 +70,7 @@ def _labels() -> dict[str, str]:
         "congsync.weeksAhead": _("Weeks ahead to sync"),
         "congsync.keepDays": _("Days an old meeting stays on the server"),
         "congsync.maxRate": _("Bandwidth limit (such as 2MB/s; empty for none)"),
+        "congsync.convert": _("Convert PDF, SVG and HEIC into images (true or false)"),
     }
 
 
@@ -80,7 +81,7 @@ def _kind(key: str) -> str:
         return "date"
     if key.endswith("StartTime"):
         return "time"
-    if key.startswith("congsync.") and key != "congsync.maxRate":
+    if key.startswith("congsync.") and key not in ("congsync.maxRate", "congsync.convert"):
         return "number"
     return "text"
 
@@ -238,6 +239,11 @@ class _Setup:
         for key in ("mw_day", "we_day"):
             if key in body:
                 values[key] = _day(body[key])
+        if "convert" in body:
+            try:
+                values["convert"] = parse_local_value("convert", str(body["convert"]))
+            except CongsyncError as exc:
+                raise refuse(HTTPStatus.BAD_REQUEST, exc.message) from None
         if not values["url"]:
             raise refuse(
                 HTTPStatus.BAD_REQUEST, _("Fill in “{field}”.").format(field=_("Web address"))
@@ -336,6 +342,7 @@ class _Setup:
             "pin_sha256": (config.pin_sha256 or "") if config else "",
             "mw_day": "" if not config or config.mw_day is None else str(config.mw_day),
             "we_day": "" if not config or config.we_day is None else str(config.we_day),
+            "convert": config.convert if config else True,
         }
         locked = {
             local: views[local].locked and views[local].source == "congregation"
