@@ -105,19 +105,23 @@ Action = Download | Remove | Forget | ForgetHidden | Quarantine | Unquarantine
 class Plan:
     actions: tuple[Action, ...]
     unchanged: int
-    owned_in_use: int  # owned files of today and later, before this plan
+    # owned downloads of today and later, before this plan, counted by placement (a PDF and
+    # its pages are one), like `unexpected_removals`
+    owned_in_use: int
     warnings: tuple[str, ...] = ()
     expected: Mapping[str, Mapping[str, RemoteFile]] = field(default_factory=dict)
     hidden: Mapping[str, frozenset[str]] = field(default_factory=dict)
     # places whose file was found to differ from the server's and still does (kept, not ours)
     differing: frozenset[tuple[str, str]] = frozenset()
+    # placements whose server file is gone (reason "gone"): a long PDF counts once
+    gone_placements: int = 0
 
     def of(self, kind: type) -> list[Action]:
         return [a for a in self.actions if isinstance(a, kind)]
 
     @property
     def unexpected_removals(self) -> int:
-        return sum(1 for a in self.actions if isinstance(a, Remove) and a.reason == "gone")
+        return self.gone_placements
 
     @property
     def is_mass_deletion(self) -> bool:
@@ -207,6 +211,7 @@ def plan_sync(
     actions: list[Action] = []
     warnings: list[str] = list(desired.warnings)
     unchanged = 0
+    gone = 0
 
     def on_disk(day: str, name: str) -> LocalFile | None:
         return local.files.get(day, {}).get(name)
@@ -242,6 +247,7 @@ def plan_sync(
             reason = "selection"
         else:
             reason = "gone"
+            gone += any(present[r.name] for r in records)
         for r in records:
             actions.append(Remove(day, r.name, reason) if present[r.name] else Forget(day, r.name))
 
@@ -302,11 +308,12 @@ def plan_sync(
             continue
         actions.append(Unquarantine(day, name))
 
-    owned_in_use = sum(1 for (day, _name) in owned if day >= today_key)
+    owned_in_use = sum(1 for (day, _placement) in placements if day >= today_key)
     return Plan(
         actions=tuple(actions),
         unchanged=unchanged,
         owned_in_use=owned_in_use,
+        gone_placements=gone,
         warnings=tuple(warnings),
         expected=desired.files,
         hidden=desired.hidden,

@@ -285,3 +285,26 @@ def test_a_file_found_to_differ_is_not_fetched_again_until_one_side_changes():
     ):
         assert [a.kind for a in changed.of(Download)] == ["adopt"]
         assert changed.differing == frozenset()
+
+
+def test_a_long_pdf_gone_counts_once_toward_the_mass_deletion_stop():
+    # A PDF made 10 page images: its removal is one file the organizer took away, not ten.
+    day = "2030-01-08"
+    pages = {
+        (day, f"talk - page {i:02}.png"): OwnedFile(
+            day, f"talk - page {i:02}.png", ("Media", day, "talk.pdf"), "etag:1", 1, 1, "talk.pdf"
+        )
+        for i in range(1, 11)
+    }
+    others = {(day, n): OwnedFile(day, n, ("Media", day, n), "etag:1", 1, 1) for n in "ab"}
+    owned = {**pages, **others}
+    local = LocalState(files={day: {n: LocalFile(1, 1) for (_d, n) in owned}}, quarantine={})
+    desired = Desired(
+        files={day: {n: remote_file(n, "etag:1") for n in "ab"}},
+        hidden={},
+        certain_dates=frozenset({day}),
+    )
+    plan = plan_sync(desired, local, owned, set(), TODAY, END)
+    assert len(plan.of(Remove)) == 10  # every page goes
+    assert (plan.unexpected_removals, plan.owned_in_use) == (1, 3)
+    assert not plan.is_mass_deletion

@@ -139,7 +139,7 @@ def test_a_removed_source_removes_its_conversions(dav: DavFixture, tmp_path: Pat
 
     dav.remove(f"Media/{TUESDAY}/Talk.pdf")
     dav.remove(f"Media/{TUESDAY}/drawing.svg")
-    result = member.sync(accept_deletions=True)  # 3 of 4 owned files: the guard would ask
+    result = member.sync(accept_deletions=True)  # 2 of 3 sources gone: the guard would ask
 
     assert result.errors == [] and result.removed == 3
     assert member.files(TUESDAY) == {"keep.jpg": b"jpg"}
