@@ -54,6 +54,21 @@ class _Day:
     server_file: RemoteFile | None
 
 
+def _made_of(
+    owned: Mapping[tuple[str, str], OwnedFile], day: str, names: Mapping[str, str]
+) -> dict[str, str]:
+    """The images a conversion made of the congregation's files (a PDF's pages), keyed as they
+    are: every computer derives the same names from the same remote name, as long as the
+    remote name needed no safe-name mapping here."""
+    return {
+        record.name: record.name
+        for (d, _name), record in owned.items()
+        if d == day
+        and record.name != record.placed_as
+        and names.get(record.placed_as) == record.placed_as
+    }
+
+
 def disown_layouts(
     journal: Journal, owned: dict[tuple[str, str], OwnedFile]
 ) -> dict[tuple[str, str], OwnedFile]:
@@ -81,10 +96,12 @@ def exchange_section_orders(
     Returns warnings for the cycle's result, each said once (per server version)."""
     warnings: list[str] = []
     exchanged = journal.section_orders()
+    owned = journal.owned()
     for key, files in sorted(desired.files.items()):
         day = date.fromisoformat(key)
         listed = found.files_on(MEDIA, day).get(SECTION_ORDER_FILE)
-        state = _Day(key, {local: f.path[-1] for local, f in files.items()}, listed)
+        names = {local: f.path[-1] for local, f in files.items()}
+        state = _Day(key, {**names, **_made_of(owned, key, names)}, listed)
         try:
             # What this computer just published is its own layout already: nothing to apply.
             if organizer_dir is None or not _publish(

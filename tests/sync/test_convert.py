@@ -12,6 +12,7 @@ import pytest
 from davserver import DavFixture
 from PIL import Image
 from pillow_heif import register_heif_opener
+from samples import pdf
 from support import PREFS, SUNDAY, TODAY, TUESDAY, Member, write_prefs
 
 from daemon.service.root import ProfileRoot
@@ -24,14 +25,6 @@ SVG = (
     b'<svg xmlns="http://www.w3.org/2000/svg" width="100" height="50">'
     b'<rect width="100" height="50" fill="#0000ff"/></svg>'
 )
-
-
-def pdf(pages: int, size: tuple[int, int] = (600, 800)) -> bytes:
-    """A PDF of `pages` pages (Pillow stamps the time in it: keep the bytes to compare)."""
-    images = [Image.new("RGB", size, (40 * n % 256, 0, 0)) for n in range(pages)]
-    buffer = io.BytesIO()
-    images[0].save(buffer, "PDF", save_all=True, append_images=images[1:])
-    return buffer.getvalue()
 
 
 def encrypted_pdf() -> bytes:

@@ -8,6 +8,7 @@ from pathlib import Path
 from davserver import DavFixture
 from m3_support import LAYOUT, entry, layout, m3_writes_layout
 from organizer_support import server_files
+from samples import pdf
 from support import TUESDAY, Member, write_prefs
 
 from daemon.core.records import OwnedFile
@@ -237,3 +238,23 @@ def test_a_broken_layout_on_the_server_leaves_the_members_own_and_is_said_once(
     assert len(first.warnings) == 1 and "not a valid layout file" in first.warnings[0]
     assert second.warnings == []
     assert (member.media / TUESDAY / LAYOUT).read_bytes() == mine
+
+
+def test_the_order_of_a_pdfs_pages_reaches_members_too(dav: DavFixture, tmp_path: Path):
+    # Members show a PDF as its page images: the organizer arranges those, so his entries for
+    # them are published with the congregation's files and applied on every computer.
+    write_prefs(dav)
+    dav.put_file(f"Media/{TUESDAY}/Song.pdf", pdf(2))
+    dav.put_file(f"Media/{TUESDAY}/talk.mp4", b"video")
+    boss, member = organizer(dav, tmp_path), Member(dav, tmp_path / "member")
+    boss.sync()
+    member.sync()
+    pages = {"Song - page 01.png": entry(1, "tgw"), "Song - page 02.png": entry(2, "tgw")}
+
+    m3_writes_layout(boss.media / TUESDAY, {"talk.mp4": entry(0, "tgw"), **pages})
+    boss.sync()
+    member.sync()
+
+    on_server = json.loads(server_files(dav)[f"Media/{TUESDAY}/{LAYOUT}"])
+    assert on_server == {"talk.mp4": entry(0, "tgw"), **pages}
+    assert layout(member.media / TUESDAY) == {"talk.mp4": entry(0, "tgw"), **pages}
