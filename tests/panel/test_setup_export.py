@@ -89,7 +89,7 @@ def test_the_export_field_in_a_real_browser(
     tab = _open(browser, organizer)
     try:
         tab.get_by_label("Meeting Media Manager's export folder (optional)").fill(str(export))
-        tab.get_by_role("button", name="Save").click()
+        tab.get_by_role("button", name="Save", exact=True).click()
         expect(tab.get_by_test_id("setup-result")).to_contain_text("Saved")
         assert _config(organizer)["export_dir"] == str(export)
     finally:
