@@ -257,17 +257,8 @@ class _Publisher:
         """A file M³ renamed (another NN prefix after a reorder): MOVE, no new upload."""
         if self.folder.stat(action.new_rel) != action.local:
             return  # changed meanwhile: decided again next cycle
-        record = action.record
-        self.dav.ensure_collections(action.target[:-1], self.collections)
-        self.dav.move(
-            record.remote_path,
-            action.target,
-            expect=Expect.absent(),
-            source_expect=Expect(record.version, record.etag_raw),
-            cancel=self.cancel,
-        )
+        entry = self.stager.rename(action.record, action.target)
         self.wrote = True
-        entry = self.dav.stat(action.target, self.cancel)
         self.journal.forget_export(action.rel)
         self.journal.record_export(
             OrganizerRecord(

@@ -435,17 +435,8 @@ class _Executor:
     def move_remote(self, action: MoveRemote) -> None:
         if self.folder.stat(action.new_rel) != action.local:
             return  # changed meanwhile: decided again next cycle
-        record = action.record
-        self.dav.ensure_collections(action.target[:-1], self.collections)
-        self.dav.move(
-            record.remote_path,
-            action.target,
-            expect=Expect.absent(),
-            source_expect=Expect(record.version, record.etag_raw),
-            cancel=self.cancel,
-        )
+        entry = self.stager.rename(action.record, action.target)
         self.wrote = True
-        entry = self.dav.stat(action.target, self.cancel)
         with self.journal.transaction():
             self.journal.forget_organizer(action.rel)
             self.record(action.new_rel, entry, action.local)

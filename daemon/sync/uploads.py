@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from daemon.core.records import LocalFile
+from daemon.core.records import LocalFile, OrganizerRecord
 from daemon.dav import DavClient, Expect, RemoteEntry, RemotePath
 from daemon.errors import (
     AuthError,
@@ -53,6 +53,19 @@ class Stager:
         self.cancel = cancel
         # Collections known to exist (shared with the caller), so none is created twice.
         self.collections = collections if collections is not None else set()
+
+    def rename(self, record: OrganizerRecord, target: RemotePath) -> RemoteEntry:
+        """Move a published file to `target` (a file renamed locally): only while the server
+        still has the recorded version and nothing is at `target`. Returns the moved entry."""
+        self.dav.ensure_collections(target[:-1], self.collections)
+        self.dav.move(
+            record.remote_path,
+            target,
+            expect=Expect.absent(),
+            source_expect=Expect(record.version, record.etag_raw),
+            cancel=self.cancel,
+        )
+        return self.dav.stat(target, self.cancel)
 
     # -- the two public forms -----------------------------------------------------------------
 
