@@ -18,12 +18,7 @@ import threading
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import IO
-
-import pypdfium2 as pdfium
-import resvg_py
-from PIL import Image, ImageOps, UnidentifiedImageError
-from pillow_heif import register_heif_opener
+from typing import IO, TYPE_CHECKING
 
 from daemon.core.conversions import HEIC, PDF, SVG, conversion_kind, image_name, page_name
 from daemon.errors import ConversionError
@@ -31,13 +26,18 @@ from daemon.i18n import _
 from daemon.sync.downloads import Output
 from daemon.sync.media_folder import disk_error
 
+if TYPE_CHECKING:
+    from PIL import Image
+
+# The renderers are imported when a file needs them: every `congsync` command and every daemon
+# start would otherwise pay for loading PDFium, libheif and resvg (about a tenth of a second).
+
 log = logging.getLogger(__name__)
 
 WIDTH = 1920  # pixels: a full-HD projector or TV shows a page or a drawing at this width
 MAX_HEIGHT = 4 * WIDTH  # a strip-shaped page is scaled down rather than made a huge bitmap
 _SNIFF = 4096
 
-register_heif_opener()
 # PDFium is not thread-safe: one document at a time in the process (several profiles may sync).
 _PDFIUM = threading.Lock()
 
@@ -83,6 +83,8 @@ def convert_pdf(download: Path, name: str, workdir: Path, head: bytes) -> list[O
     """Every page in turn: rendered, written and released before the next (bounded memory)."""
     if b"%PDF-" not in head[:1024]:
         raise _not_a(name, PDF)
+    import pypdfium2 as pdfium
+
     try:
         document = pdfium.PdfDocument(download)
     except pdfium.PdfiumError as exc:
@@ -124,6 +126,8 @@ def convert_pdf(download: Path, name: str, workdir: Path, head: bytes) -> list[O
 def convert_svg(download: Path, name: str, workdir: Path, head: bytes) -> Output:
     if b"<svg" not in head.lower() and not head.startswith(b"\x1f\x8b"):
         raise _not_a(name, SVG)
+    import resvg_py
+
     try:
         png = bytes(
             resvg_py.svg_to_bytes(svg_path=str(download), width=WIDTH, background="#ffffff")
@@ -139,6 +143,10 @@ def convert_heic(download: Path, name: str, workdir: Path, head: bytes) -> Outpu
     """A HEIC/HEIF photo as JPEG, turned the way the camera meant (EXIF orientation)."""
     if head[4:8] != b"ftyp":
         raise _not_a(name, HEIC)
+    from PIL import Image, ImageOps, UnidentifiedImageError
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()  # idempotent
     target = workdir / "photo.jpg"
     try:
         with Image.open(download) as photo:
