@@ -25,6 +25,7 @@ DAV_EXT_MODULE = Path("/usr/lib/nginx/modules/ngx_http_dav_ext_module.so")
 
 NGINX_CONF = """
 {load_modules}
+{user}
 worker_processes 1;
 pid {dir}/nginx.pid;
 error_log {dir}/error.log;
@@ -139,13 +140,6 @@ def running_nginx(
 ) -> Iterator[Nginx]:
     """nginx (Debian's) in the foreground on a free loopback port; WebDAV on when `dav`."""
     workdir.mkdir(parents=True, exist_ok=True)
-    for path in (workdir, root, *root.rglob("*")):
-        # nginx's workers run as www-data when started by root: everything must be readable
-        path.chmod(0o755 if path.is_dir() else 0o644)
-    tmp = Path(tempfile.gettempdir()).resolve()
-    for parent in workdir.resolve().parents:
-        if parent != tmp and tmp in parent.parents:
-            parent.chmod(parent.stat().st_mode | 0o755)  # TemporaryDirectory makes them 0700
     port = free_port()
     modules = f"load_module {DAV_EXT_MODULE};" if dav and DAV_EXT_MODULE.exists() else ""
     if dav and not modules:
@@ -154,6 +148,8 @@ def running_nginx(
     conf.write_text(
         NGINX_CONF.format(
             load_modules=modules,
+            # started by root, workers would run as www-data and could not read 0700 temp dirs
+            user="user root;" if os.geteuid() == 0 else "",
             dir=workdir,
             port=port,
             cert=cert,

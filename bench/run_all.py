@@ -406,10 +406,16 @@ def machine_facts() -> list[tuple[str, str]]:
         ram_text = f"{int(ram) / 2**20:.1f} GiB"
     except (OSError, StopIteration):
         ram_text = "unknown"
+    git = ["git", "-C", str(REPO)]
     commit = subprocess.run(
-        ["git", "-C", str(REPO), "describe", "--always", "--dirty"],
+        [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    changed = subprocess.run(
+        [*git, "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/RESULTS.md"],
         capture_output=True, text=True, check=False,
     ).stdout.strip()  # fmt: skip
+    if commit and changed:
+        commit += " (with uncommitted changes)"
     return [
         ("CPU", cpu),
         ("cores", str(os.cpu_count())),
