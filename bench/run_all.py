@@ -454,7 +454,8 @@ def report(args: argparse.Namespace, results: dict[str, object]) -> str:
         "# congsync benchmarks",
         "",
         f"Written by `python bench/run_all.py{' --quick' if args.quick else ''}`"
-        f" (median of {args.runs} timed runs after one warm-up run where runs repeat)."
+        f". Cold sync: the median of {args.runs} timed runs after one untimed warm-up run;"
+        " every other figure is one run."
         " Servers over TLS on 127.0.0.1: WsgiDAV (embedded, Basic auth) and nginx with"
         " its WebDAV modules (no auth). Wall time includes the closing `sync`.",
         "",
