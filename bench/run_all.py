@@ -573,6 +573,18 @@ def report(args: argparse.Namespace, results: dict[str, object]) -> str:
                 ],
             ),
         ]
+    lines += [
+        "## Notes",
+        "",
+        "- congsync's wall time and CPU include starting Python and importing congsync"
+        " (about 0.5 s on this machine); the running daemon pays that once, not per cycle.",
+        "- Idle polls and scale phases run one `ProfileRoot.run_cycle` in its own process"
+        " (bench/cycle.py; an idle poll is measured after one warm-up poll); requests and bytes"
+        " are counted by the server. rclone's idle figure is a `rclone copy` with nothing to do.",
+        "- Peak RSS comes from GNU time, CPU seconds (user + sys) from wait4 of the client.",
+        "- Propagation runs against WsgiDAV only; the server's own CPU is not measured.",
+        "",
+    ]
     skipped = [s for s in SECTIONS if s not in results]
     if skipped:
         lines += [f"Not run this time: {', '.join(skipped)}.", ""]
