@@ -1,12 +1,12 @@
 """Benchmark: from a file dropped into the organizer folder to the file complete in a member's media folder.
 
-Both sides are real `congsync run --no-tray --interval 10` processes against one HTTPS WebDAV
+Both sides are real `congsync run --no-tray --interval N` processes against one HTTPS WebDAV
 server on 127.0.0.1: the organizer's folder watcher asks for a cycle as soon as a dropped file
 is complete; the member finds it at its next poll.
 
 Prints, per file, when the upload was in place on the server and when the member had it,
 and the organizer process's peak memory (uploads stream from disk).
-Usage: python bench/organizer_latency.py [--runs 3] [--big-mb 200]
+Usage: python bench/organizer_latency.py [--runs 3] [--big-mb 200] [--interval 10]
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from benchlib import write_random
 from davserver import FaultController
 
 from daemon.config import Config, Profile
@@ -28,16 +28,7 @@ from daemon.paths import Paths
 from daemon.server.webdav import DavServer, make_tls
 
 PASSWORD = "bench-password"
-INTERVAL = 10.0
-
-
-def write_random(path: Path, size: int) -> None:
-    with open(path, "wb") as fh:
-        left = size
-        while left:
-            chunk = os.urandom(min(left, 4 * 1024 * 1024))
-            fh.write(chunk)
-            left -= len(chunk)
+INTERVAL = 10
 
 
 def wait_for(path: Path, size: int, timeout: float) -> float | None:
@@ -56,7 +47,29 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3, help="drops of the 1 MB file")
     parser.add_argument("--big-mb", type=int, default=200)
+    parser.add_argument("--interval", type=int, default=INTERVAL, help="seconds between polls")
     args = parser.parse_args()
+    drops, peak = measure(args.interval, args.runs, args.big_mb)
+    for label, _size, up, down in drops:
+        up_text = f"{up:6.1f} s" if up is not None else "  never"
+        down_text = f"{down:6.1f} s" if down is not None else "  never"
+        print(
+            f"{label:>7}: on the server after {up_text}, complete at the member after {down_text}"
+        )
+    print(
+        f"organizer process peak memory: {peak / 1e6:.0f} MB "
+        f"(uploaded {sum(s for _l, s, _u, _d in drops) / 1e6:.0f} MB)"
+    )
+    return 0
+
+
+Drop = tuple[str, int, float | None, float | None]  # label, bytes, to the server, to the member
+
+
+def measure(interval: int, runs: int, big_mb: int) -> tuple[list[Drop], int]:
+    """Drop `runs` 1 MB files and one `big_mb` MB file; seconds to the server and to the member,
+    and the organizer's peak memory in bytes. Both daemons poll every `interval` seconds."""
+    drops: list[Drop] = []
 
     day = (date.today() + timedelta(days=1)).isoformat()
     with tempfile.TemporaryDirectory(prefix="congsync-latency-") as tmp:
@@ -74,7 +87,7 @@ def main() -> int:
                 "username": "bench",
                 "folder": "congregation",
                 "ca_bundle": tls.ca_pem_path,
-                "interval": int(INTERVAL),
+                "interval": interval,
             }
             organizer_dir = base / "organizer"
             member_media = base / "member-media"
@@ -96,7 +109,7 @@ def main() -> int:
                 CONGSYNC_STATE_DIR=str(base / "mem-state"),
             )
             member = subprocess.Popen(
-                [sys.executable, "-m", "daemon", "run", "--no-tray", "--interval", "10"],
+                [sys.executable, "-m", "daemon", "run", "--no-tray", "--interval", str(interval)],
                 env=member_env,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -107,15 +120,13 @@ def main() -> int:
                 CONGSYNC_STATE_DIR=str(base / "org-state"),
             )
             organizer = subprocess.Popen(
-                [sys.executable, "-m", "daemon", "run", "--no-tray", "--interval", "10"],
+                [sys.executable, "-m", "daemon", "run", "--no-tray", "--interval", str(interval)],
                 env=organizer_env,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
             time.sleep(5)  # both have run their first cycle
-            sizes = [("1 MB", 1_000_000)] * args.runs + [
-                (f"{args.big_mb} MB", args.big_mb * 1_000_000)
-            ]
+            sizes = [("1 MB", 1_000_000)] * runs + [(f"{big_mb} MB", big_mb * 1_000_000)]
             try:
                 for i, (label, size) in enumerate(sizes):
                     name = f"drop-{i}.mp4"
@@ -128,10 +139,13 @@ def main() -> int:
                         root / "congregation" / "Media" / day / name, size, timeout=600
                     )
                     at_member = wait_for(member_media / day / name, size, timeout=600)
-                    up = f"{on_server - dropped:6.1f} s" if on_server else "  never"
-                    down = f"{at_member - dropped:6.1f} s" if at_member else "  never"
-                    print(
-                        f"{label:>7}: on the server after {up}, complete at the member after {down}"
+                    drops.append(
+                        (
+                            label,
+                            size,
+                            on_server - dropped if on_server else None,
+                            at_member - dropped if at_member else None,
+                        )
                     )
             finally:
                 subprocess.run(
@@ -143,11 +157,7 @@ def main() -> int:
                 )
                 member.wait(30)
             peak = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
-            print(
-                f"organizer process peak memory: {peak / 1e6:.0f} MB "
-                f"(uploaded {sum(s for _l, s in sizes) / 1e6:.0f} MB)"
-            )
-    return 0
+    return drops, peak
 
 
 if __name__ == "__main__":

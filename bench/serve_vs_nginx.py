@@ -12,50 +12,18 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+import benchlib
 
 from daemon.server.accounts import add_account
 from daemon.server.serve import default_users_file, server_dir
 
 PASSWORD = "bench-password"
-NGINX_CONF = """
-worker_processes 1;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    sendfile on;
-    server {{
-        listen 127.0.0.1:{port} ssl;
-        ssl_certificate {cert};
-        ssl_certificate_key {key};
-        root {root};
-        client_body_temp_path {dir}/body;
-        proxy_temp_path {dir}/proxy;
-        fastcgi_temp_path {dir}/fcgi;
-        uwsgi_temp_path {dir}/uwsgi;
-        scgi_temp_path {dir}/scgi;
-    }}
-}}
-"""
-
-
-def wait_for_port(port: int, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"nothing listens on port {port}")
 
 
 def curl_speed(url: str, auth: str | None) -> float:
@@ -80,19 +48,14 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--install-nginx", action="store_true")
     args = parser.parse_args()
-    if args.install_nginx and shutil.which("nginx") is None:
-        subprocess.run(["apt-get", "install", "-y", "-qq", "nginx-light"], check=False)
-        if shutil.which("nginx") is None:
-            subprocess.run(["apt-get", "install", "-y", "-qq", "nginx"], check=True)
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not Path(nginx).exists():
-        raise SystemExit("nginx is not installed (try --install-nginx)")
+    if args.install_nginx:
+        benchlib.install_packages(["nginx"])
+    benchlib.nginx_binary()
     if shutil.which("curl") is None:
         raise SystemExit("curl is needed")
 
     with tempfile.TemporaryDirectory(prefix="congsync-bench-") as tmp:
         base = Path(tmp)
-        base.chmod(0o755)  # nginx's workers run as www-data when started by root
         root = base / "share"
         (root / "congregation").mkdir(parents=True)
         big = root / "congregation" / "big.mp4"
@@ -100,10 +63,9 @@ def main() -> int:
         with open(big, "wb") as fh:
             for _ in range(args.size_mb):
                 fh.write(block)
-        big.chmod(0o644)
         add_account(default_users_file(root), "vo", "member", PASSWORD)
 
-        serve_port, nginx_port = 18543, 18544
+        serve_port = benchlib.free_port()
         serve = subprocess.Popen(
             [
                 *(sys.executable, "-m", "daemon", "serve"),
@@ -115,27 +77,14 @@ def main() -> int:
             stdout=subprocess.DEVNULL,
         )
         try:
-            wait_for_port(serve_port)
+            benchlib.wait_for_port(serve_port)
             tls = server_dir(root) / "tls"
-            conf = base / "nginx.conf"
-            conf.write_text(
-                NGINX_CONF.format(
-                    dir=base,
-                    port=nginx_port,
-                    cert=tls / "cert.pem",
-                    key=tls / "key.pem",
-                    root=root,
-                )
-            )
-            ngx = subprocess.Popen([nginx, "-c", str(conf), "-g", "daemon off;"])
-            try:
-                wait_for_port(nginx_port)
+            with benchlib.running_nginx(
+                base / "nginx", root, tls / "cert.pem", tls / "key.pem", dav=False
+            ) as ngx:
                 path = "/congregation/big.mp4"
                 s = measure(f"https://127.0.0.1:{serve_port}{path}", f"vo:{PASSWORD}", args.runs)
-                n = measure(f"https://127.0.0.1:{nginx_port}{path}", None, args.runs)
-            finally:
-                ngx.terminate()
-                ngx.wait(10)
+                n = measure(f"{ngx.url.rstrip('/')}{path}", None, args.runs)
         finally:
             serve.terminate()
             serve.wait(10)
