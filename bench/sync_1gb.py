@@ -17,6 +17,8 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from benchlib import write_random
+
 from daemon.server.webdav import DavServer, make_tls
 
 PASSWORD = "bench-password"
@@ -34,14 +36,7 @@ def populate(folder: Path, files: int, total_mb: int) -> tuple[int, int]:
     for i in range(files):
         size = video_size if i < videos else image_size
         name = f"video-{i:03d}.mp4" if i < videos else f"image-{i:03d}.jpg"
-        target = folder / "Media" / days[i % 2] / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with open(target, "wb") as fh:
-            left = size
-            while left:
-                chunk = block[: min(left, len(block))]
-                fh.write(chunk)
-                left -= len(chunk)
+        write_random(folder / "Media" / days[i % 2] / name, size, block)
         total += size
     return files, total
 
