@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 from davserver import DavFixture
+from file_keyring import file_keyring_env
 from installation import Installation
+from support import make_profile
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -51,6 +53,32 @@ def installation(dav: DavFixture, tmp_path: Path) -> Iterator[Installation]:
     installed = Installation(dav, tmp_path / "home")
     installed.start("--interval", "3600")
     installed.wait_state("idle")
+    try:
+        yield installed
+    finally:
+        installed.close()
+
+
+def keyring_installation(dav: DavFixture, home: Path, **overrides: Any) -> Installation:
+    """A `congsync run --no-tray` in `home` (configured with `overrides`, if any) whose daemon
+    stores a typed password in a file keyring the test can read, idle after its first cycle."""
+    installed = Installation(dav, home)
+    if overrides:
+        make_profile(dav, home, **overrides)
+    # The daemon stores a typed password in a keyring the test can read (as the OS keyring).
+    installed.env.update(file_keyring_env(home / "keyring.json"))
+    installed.start("--interval", "3600")
+    installed.wait_state("idle")
+    return installed
+
+
+@pytest.fixture
+def organizer(dav: DavFixture, tmp_path: Path) -> Iterator[Installation]:
+    """An organizer's installation with its own media and organizer folders."""
+    home = tmp_path / "organizer"
+    installed = keyring_installation(
+        dav, home, role="organizer", organizer_dir=home / "organizer", media_dir=home / "media"
+    )
     try:
         yield installed
     finally:

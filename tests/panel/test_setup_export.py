@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-from davserver import DavFixture
 from installation import Installation
 from panel_support import needs_browser, sign_in_url
+from panel_support import organizer as organizer  # a fixture
 from playwright.sync_api import expect
 from test_open import browse, path_of
-from test_setup_page import _config, _installation, _open
-
-
-@pytest.fixture
-def organizer(dav: DavFixture, tmp_path: Path) -> Iterator[Installation]:
-    home = tmp_path / "organizer"
-    installed = _installation(
-        dav, home, role="organizer", organizer_dir=home / "organizer", media_dir=home / "media"
-    )
-    try:
-        yield installed
-    finally:
-        installed.close()
+from test_setup_page import _config, _open
 
 
 def _form(page: str) -> dict[str, str]:

@@ -10,41 +10,19 @@ from typing import Any
 
 import pytest
 from davserver import DavFixture
-from file_keyring import file_keyring_env
 from installation import Installation, wait_until
+from panel_support import keyring_installation as _installation
 from panel_support import needs_browser, sign_in_url
+from panel_support import organizer as organizer  # a fixture
 from playwright.sync_api import expect
-from support import PREFS, make_profile, write_prefs
+from support import PREFS, write_prefs
 
 pytestmark = needs_browser
-
-
-def _installation(dav: DavFixture, home: Path, **overrides: Any) -> Installation:
-    installed = Installation(dav, home)
-    if overrides:
-        make_profile(dav, home, **overrides)
-    # The daemon stores a typed password in a keyring the test can read (as the OS keyring).
-    installed.env.update(file_keyring_env(home / "keyring.json"))
-    installed.start("--interval", "3600")
-    installed.wait_state("idle")
-    return installed
 
 
 @pytest.fixture
 def member(dav: DavFixture, tmp_path: Path) -> Iterator[Installation]:
     installed = _installation(dav, tmp_path / "member")
-    try:
-        yield installed
-    finally:
-        installed.close()
-
-
-@pytest.fixture
-def organizer(dav: DavFixture, tmp_path: Path) -> Iterator[Installation]:
-    home = tmp_path / "organizer"
-    installed = _installation(
-        dav, home, role="organizer", organizer_dir=home / "organizer", media_dir=home / "media"
-    )
     try:
         yield installed
     finally:
