@@ -1,8 +1,8 @@
 """GET requests for downloads on the standard library's http.client instead of httpx.
 
 Measured on 1 GB over TLS on loopback from nginx (bench/get_paths.py): httpx's `iter_raw` costs
-about 3 s of CPU per GB, because its transport reads the socket 64 KiB at a time (one TLS
-record, 16 KiB, per read) and passes every piece through h11's parser and httpx's re-chunking;
+2-3 s of CPU per GB, because its transport reads the socket 64 KiB at a time (a TLS record,
+16 KiB, per read) and passes every piece through h11's parser and httpx's re-chunking;
 http.client's `readinto` of a 256 KiB buffer costs about 1 s, because the buffered socket reader
 fills the buffer in C. Listings, writes and small files stay on httpx; only the bodies of
 downloads come this way. Where httpx would go through a proxy (environment variables), the
