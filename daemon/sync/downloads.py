@@ -135,7 +135,9 @@ class Installer:
         return Outcome(action, size=size, warnings=warnings, not_converted=problem.message)
 
     def outputs(self, partial: Path, action: Download) -> list[Output]:
-        if self.steps:
+        # The working folder only where a step may apply: making and removing a folder for
+        # every download costs more than the rest of installing it (a few ms each).
+        if self._may_convert(action.name):
             workdir = self.media.workdir(action.date, action.name, action.remote.version)
             for step in self.steps:
                 produced = step(partial, action.name, workdir)
@@ -214,7 +216,7 @@ class Installer:
             self.media.keep_original(partial, day, action.name)
         elif conversion_kind(action.name) is not None:
             self.media.drop_original(day, action.name)  # installed as it is: no stale original
-        if self.steps:
+        if self._may_convert(action.name):
             self.media.drop_workdir(day, action.name, action.remote.version)
         return warnings, kept
 

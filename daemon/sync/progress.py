@@ -33,8 +33,8 @@ class ProgressMeter:
     def add_bytes(self, n: int) -> None:
         with self._lock:
             self.bytes_done += n
-            snapshot = self._snapshot()
-        if self._report is not None:
+            snapshot = self._snapshot() if self._report is not None else None
+        if self._report is not None and snapshot is not None:
             self._report(snapshot)
 
     def file_started(self, label: str) -> None:

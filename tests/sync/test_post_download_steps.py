@@ -15,6 +15,7 @@ from support import TODAY, TUESDAY, Member, write_prefs
 from daemon.service.root import ProfileRoot
 from daemon.sync.downloads import Output
 from daemon.sync.journal import Journal
+from daemon.sync.media_folder import MediaFolder
 from daemon.sync.result import SyncResult
 
 
@@ -123,3 +124,42 @@ def test_a_part_never_replaces_a_file_of_the_users(dav: DavFixture, tmp_path: Pa
 
     assert member.files(TUESDAY) == {"slides 1.txt": b"AAAA", "slides 2.txt": b"mine"}
     assert any("slides 2.txt" in w and "not put there by congsync" in w for w in result.warnings)
+
+
+class SlidesOnly:
+    """A step that says which files it converts (as the real conversions do)."""
+
+    def __init__(self) -> None:
+        self.called: list[str] = []
+
+    def applies(self, name: str) -> bool:
+        return name.endswith(".slides")
+
+    def __call__(self, download: Path, name: str, workdir: Path) -> list[Output] | None:
+        self.called.append(name)
+        assert workdir.is_dir()
+        return None  # installed as it is
+
+
+def test_a_download_no_step_applies_to_gets_no_working_folder(
+    dav: DavFixture, tmp_path: Path, monkeypatch
+):
+    write_prefs(dav)
+    dav.put_file(f"Media/{TUESDAY}/talk.mp4", b"mp4")
+    dav.put_file(f"Media/{TUESDAY}/notes.slides", b"slides")
+    member = Member(dav, tmp_path / "m")
+    made: list[str] = []
+    real = MediaFolder.workdir
+
+    def spy(self: MediaFolder, day: str, name: str, version: str) -> Path:
+        made.append(name)
+        return real(self, day, name, version)
+
+    monkeypatch.setattr(MediaFolder, "workdir", spy)
+    step = SlidesOnly()
+    with ProfileRoot(member.profile, password=dav.password, steps=[step]) as root:
+        result = root.run_cycle(threading.Event(), today=TODAY)
+
+    assert result.errors == []
+    assert member.files(TUESDAY) == {"talk.mp4": b"mp4", "notes.slides": b"slides"}
+    assert made == ["notes.slides"] and step.called == ["notes.slides"]
