@@ -269,6 +269,23 @@ def test_an_unreadable_selection_list_keeps_the_members_files(
     assert result.errors == []
 
 
+def test_a_deeply_nested_selection_list_is_an_unreadable_one_not_a_failed_cycle(
+    dav: DavFixture, org: Organizer, member: Member
+):
+    org.drop(f"{TUESDAY}/talk.mp4", b"talk")
+    export(org, f"{TUESDAY}/{TALK}", b"talk")
+    org.sync()
+    member.sync()
+
+    # Nested deeper than Python's recursion limit: json raises RecursionError, no ValueError.
+    dav.put_file(f"Media/{TUESDAY}/{SELECTION_MARKER}", b'{"files": ' + b"[" * 100_000)
+    result = member.sync()
+
+    assert member.files(TUESDAY) == {TALK: b"talk"}
+    assert any("could not be read" in w for w in result.warnings)
+    assert result.errors == []
+
+
 def test_members_follow_a_reordered_export_without_a_mass_deletion_stop(
     dav: DavFixture, org: Organizer, member: Member
 ):
