@@ -22,6 +22,7 @@ from daemon.cli import main
 from daemon.config import Config, Profile
 from daemon.errors import AccountsError, CertificatePinMismatch, ConfigError
 from daemon.paths import Paths
+from daemon.server import accounts
 from daemon.server.accounts import add_account, load_accounts
 from daemon.server.certificate import fingerprint_of_pem
 from daemon.server.gate import LoginBrake
@@ -173,6 +174,38 @@ def test_a_removed_account_no_longer_signs_in(served: Served):
     main(["serve", "user", "rm", "mem", "--root", str(served.root)])
     with served.client("mem", MEMBER_PASSWORD) as mem:
         assert mem.get(f"/{FOLDER}/").status_code == 401
+
+
+def look(client: httpx.Client) -> int:
+    return client.request("PROPFIND", f"/{FOLDER}/", headers={"Depth": "0"}).status_code
+
+
+def test_a_changed_password_stops_the_old_one_even_if_a_check_was_under_way(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+):
+    # A member's congsync polls with the old password while the organizer changes it. The
+    # argon2 check of that poll takes tens of milliseconds; the wrapper below makes the change,
+    # and another account's request, fall inside it every time instead of by chance.
+    users = default_users_file(served.root)
+    real_verify = accounts._verify
+    changed = threading.Event()
+
+    def slow_verify(password_hash: str, password: str) -> bool:
+        ok = real_verify(password_hash, password)
+        if password == MEMBER_PASSWORD and not changed.is_set():
+            changed.set()
+            add_account(users, "mem", "member", "a-new-password")
+            with served.client("org", ORGANIZER_PASSWORD) as org:  # the server re-reads the file
+                assert look(org) == 207
+        return ok
+
+    monkeypatch.setattr(accounts, "_verify", slow_verify)
+    with served.client("mem", MEMBER_PASSWORD) as old:
+        assert look(old) == 207  # checked before the change
+        assert changed.is_set()
+        assert look(old) == 401
+    with served.client("mem", "a-new-password") as new:
+        assert look(new) == 207
 
 
 # -- accounts ----------------------------------------------------------------------------------------
