@@ -182,9 +182,10 @@ class _Record:
         self.log = log
         self.address = address
         self.method = method
-        # Percent-encoded again, so a name with spaces or newlines cannot forge log lines.
+        # Percent-encoded again, so a name with spaces or newlines cannot forge log lines; the
+        # same for the headers and the method, which anyone may send before signing in.
         self.path = quote(str(environ.get("PATH_INFO", "")), safe="/@:+,;=-._~!$&'()*")
-        self.depth = str(environ.get("HTTP_DEPTH", "-"))
+        self.depth = quote(str(environ.get("HTTP_DEPTH", "-")), safe="-")
         self.user = "-"
         self.status = 0
         self.sent = 0
@@ -235,7 +236,7 @@ class _Record:
             "%s %s %s %s depth=%s %d %d",
             self.address,
             quote(self.user, safe="@._-"),
-            self.method,
+            quote(self.method, safe="-_."),
             self.path,
             self.depth,
             self.status,

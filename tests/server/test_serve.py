@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import socket
 import ssl
 import subprocess
 import sys
@@ -294,6 +295,37 @@ def test_the_access_log_holds_no_secrets(served: Served):
     assert "Authorization" not in text
     assert f"org PUT /{FOLDER}/a.txt depth=- 201" in text
     assert f"mem GET /{FOLDER}/a.txt depth=- 401" in text
+
+
+def raw_request(served: Served, request: bytes) -> bytes:
+    """A request as sent, byte for byte (httpx refuses control characters in headers)."""
+    cert = served.root.parent / f"{served.root.name}.congsync-server" / "tls" / "cert.pem"
+    context = ssl.create_default_context(cafile=str(cert))
+    with (
+        socket.create_connection(("127.0.0.1", served.server.dav.port)) as plain,
+        context.wrap_socket(plain, server_hostname="127.0.0.1") as tls,
+    ):
+        tls.sendall(request)
+        answer = b""
+        while chunk := tls.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_a_header_cannot_forge_fields_or_escapes_in_the_access_log(served: Served):
+    # No account needed: the line of a refused request is written too.
+    answer = raw_request(
+        served,
+        b"PROPFIND /congregation/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Depth: 0 207 0\x1b[2J\r\nConnection: close\r\n\r\n",
+    )
+    assert answer.startswith(b"HTTP/1.1 401")
+
+    (line,) = served.log_lines()
+    assert "\x1b" not in line
+    fields = line.split(" ")[2:]  # after the date and time
+    assert fields[:4] == ["127.0.0.1", "-", "PROPFIND", "/congregation/"]
+    assert fields[5:] == ["401", str(len(b"Sign-in required\n"))]  # the depth is one field
 
 
 # -- a member's congsync, pinning the certificate -------------------------------------------------
