@@ -249,6 +249,27 @@ def test_serve_refuses_to_start_without_accounts(tmp_path: Path):
         ServeServer(ServeOptions(root=root, port=0))
 
 
+@pytest.mark.parametrize("inside", ["users", "key"])
+def test_serve_refuses_secrets_inside_the_served_folder(tmp_path: Path, inside: str):
+    # Every account may read the whole served folder: the hashes or the key would be served.
+    root = tmp_path / "share"
+    (root / FOLDER).mkdir(parents=True)
+    users = default_users_file(root)
+    add_account(users, "mem", "member", MEMBER_PASSWORD)
+    tls = ServeServer(ServeOptions(root=root, port=0))
+    cert, key = tls.dav.tls.cert_pem_path, tls.dav.tls.key_pem_path
+    tls.close_log()
+    if inside == "users":
+        options = ServeOptions(root=root, port=0, users=root / FOLDER / "users.toml")
+        options.users.write_bytes(users.read_bytes())  # type: ignore[union-attr]
+    else:
+        (root / "key.pem").write_bytes(key.read_bytes())
+        options = ServeOptions(root=root, port=0, cert=cert, key=root / "key.pem")
+
+    with pytest.raises(ConfigError, match="inside the served folder"):
+        ServeServer(options)
+
+
 # -- the brake on guessing -------------------------------------------------------------------------
 
 
