@@ -293,6 +293,40 @@ def test_failed_sign_ins_from_one_address_slow_down_and_a_success_forgets_them(s
     assert brake.failures("127.0.0.1") == 0
 
 
+def test_parallel_guesses_from_one_address_get_one_check_per_wait(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+):
+    brake = served.brake
+    with served.client("mem", "wrong") as guesser:
+        for _attempt in range(4):
+            served.clock.now += brake.delay("127.0.0.1") + 0.1
+            assert guesser.get(f"/{FOLDER}/").status_code == 401
+    served.clock.now += brake.delay("127.0.0.1") + 0.1  # the wait is over: one more guess
+    real_verify = accounts._verify
+
+    def slow_verify(password_hash: str, password: str) -> bool:
+        time.sleep(0.3)  # an argon2 check on a slow machine; the guesses below overlap it
+        return real_verify(password_hash, password)
+
+    monkeypatch.setattr(accounts, "_verify", slow_verify)
+    start = threading.Barrier(6)
+    statuses: list[int] = []
+
+    def guess(n: int) -> None:
+        with served.client("mem", f"guess-{n}") as client:
+            start.wait()
+            statuses.append(client.get(f"/{FOLDER}/").status_code)
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(statuses) == [401, 429, 429, 429, 429, 429]
+    assert brake.failures("127.0.0.1") == 5
+
+
 def test_the_wait_has_a_ceiling_and_old_failures_are_forgotten():
     clock = FakeClock()
     brake = LoginBrake(clock=clock, ceiling=60.0, forget_after=900.0)
