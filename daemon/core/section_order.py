@@ -29,7 +29,7 @@ def parse(data: bytes) -> Entries | None:
     """The entries of a `.section-order.json`, None when it is not one (truncated, not JSON)."""
     try:
         document = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested too deep
         return None
     if not isinstance(document, dict):
         return None

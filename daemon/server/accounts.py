@@ -178,8 +178,11 @@ class AccountStore:
             # As slow as a wrong password, so the time taken does not tell which names exist.
             _verify(_no_such_account_hash(), password)
             return None
+        # Keyed by the hash too: a check under way while the password changed must not leave
+        # the old password remembered as good for the new hash.
+        message = account.password_hash.encode("utf-8") + b"\0" + password.encode("utf-8")
+        digest = hmac.new(self._key, message, hashlib.sha256).digest()
         with self._lock:
-            digest = hmac.new(self._key, password.encode("utf-8"), hashlib.sha256).digest()
             known = self._verified.get(name)
             if known is not None and hmac.compare_digest(known, digest):
                 return account

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import logging
 import threading
 import time
@@ -62,6 +63,7 @@ class LoginBrake:
         self.clock = clock
         self._lock = threading.Lock()
         self._failures: dict[str, _Failures] = {}
+        self._turns: dict[str, threading.Lock] = {}
 
     def delay(self, address: str) -> float:
         """The wait, in seconds, that the failures from `address` have earned."""
@@ -91,10 +93,32 @@ class LoginBrake:
             if len(self._failures) > 10_000:  # many addresses: drop the quiet ones
                 for key in [k for k, v in self._failures.items() if self._stale(v)]:
                     del self._failures[key]
+                    self._turns.pop(key, None)
 
     def succeeded(self, address: str) -> None:
         with self._lock:
             self._failures.pop(address, None)
+            self._turns.pop(address, None)
+
+    @contextlib.contextmanager
+    def turn(self, address: str) -> Iterator[None]:
+        """Sign-ins from an address that has failed before are checked one at a time.
+
+        Otherwise parallel guesses would all pass the wait before the first of them failed,
+        and an address with many connections would get that many guesses per wait. An address
+        without failures is never held up.
+        """
+        with self._lock:
+            lock = (
+                None
+                if self._current(address) is None
+                else self._turns.setdefault(address, threading.Lock())
+            )
+        if lock is None:
+            yield
+            return
+        with lock:
+            yield
 
     def _delay_for(self, count: int) -> float:
         if count <= self.free:
@@ -108,6 +132,7 @@ class LoginBrake:
         record = self._failures.get(address)
         if record is not None and self._stale(record):
             del self._failures[address]
+            self._turns.pop(address, None)
             return None
         return record
 
@@ -147,19 +172,19 @@ class ServeGate:
         credentials = _credentials(environ)
         if credentials is None:
             return record.canned(start_response, 401, b"Sign-in required\n", [_challenge()])
-        wait = self.brake.retry_after(address)
-        if wait > 0:
-            record.user = credentials[0]
-            retry = [("Retry-After", str(max(1, round(wait + 0.5))))]
-            return record.canned(start_response, 429, b"Too many failed sign-ins\n", retry)
-        account = self.accounts.authenticate(*credentials)
-        if account is None:
-            self.brake.failed(address)
-            record.user = credentials[0]
-            return record.canned(
-                start_response, 401, b"Wrong username or password\n", [_challenge()]
-            )
-        self.brake.succeeded(address)
+        if self.brake.retry_after(address) > 0:  # answered at once, without queueing
+            return self._too_many(record, credentials[0], start_response)
+        with self.brake.turn(address):
+            if self.brake.retry_after(address) > 0:  # a parallel guess failed meanwhile
+                return self._too_many(record, credentials[0], start_response)
+            account = self.accounts.authenticate(*credentials)
+            if account is None:
+                self.brake.failed(address)
+                record.user = credentials[0]
+                return record.canned(
+                    start_response, 401, b"Wrong username or password\n", [_challenge()]
+                )
+            self.brake.succeeded(address)
         record.user = account.name
         if method not in READ_METHODS and not account.can_write:
             return record.canned(start_response, 403, b"Members may only read\n", [])
@@ -167,6 +192,14 @@ class ServeGate:
         environ.pop("HTTP_AUTHORIZATION", None)
         inner = self.app(environ, record.start_response(start_response))
         return record.relay(inner)
+
+    def _too_many(
+        self, record: _Record, user: str, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        record.user = user
+        wait = self.brake.retry_after(record.address)
+        retry = [("Retry-After", str(max(1, round(wait + 0.5))))]
+        return record.canned(start_response, 429, b"Too many failed sign-ins\n", retry)
 
 
 def _challenge() -> tuple[str, str]:
@@ -182,9 +215,10 @@ class _Record:
         self.log = log
         self.address = address
         self.method = method
-        # Percent-encoded again, so a name with spaces or newlines cannot forge log lines.
+        # Percent-encoded again, so a name with spaces or newlines cannot forge log lines; the
+        # same for the headers and the method, which anyone may send before signing in.
         self.path = quote(str(environ.get("PATH_INFO", "")), safe="/@:+,;=-._~!$&'()*")
-        self.depth = str(environ.get("HTTP_DEPTH", "-"))
+        self.depth = quote(str(environ.get("HTTP_DEPTH", "-")), safe="-")
         self.user = "-"
         self.status = 0
         self.sent = 0
@@ -235,7 +269,7 @@ class _Record:
             "%s %s %s %s depth=%s %d %d",
             self.address,
             quote(self.user, safe="@._-"),
-            self.method,
+            quote(self.method, safe="-_."),
             self.path,
             self.depth,
             self.status,

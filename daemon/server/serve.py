@@ -66,6 +66,15 @@ class ServeServer:
             self.self_signed = True
         self.fingerprint = fingerprint_of_pem(cert.read_bytes())
         self.users_file = options.users or default_users_file(root)
+        for secret in (self.users_file, key):
+            # Every account may read the whole served folder.
+            if secret.absolute().resolve().is_relative_to(root.resolve()):
+                raise ConfigError(
+                    _(
+                        "{path} is inside the served folder, where every account could read it; "
+                        "keep it outside {root}."
+                    ).format(path=secret, root=root)
+                )
         store = AccountStore(self.users_file)
         if not store.names():
             raise AccountsError(

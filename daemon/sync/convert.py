@@ -129,8 +129,13 @@ def convert_svg(download: Path, name: str, workdir: Path, head: bytes) -> Output
     import resvg_py
 
     try:
+        # Both bounds: resvg fits the drawing inside them, keeping its shape, so a strip-shaped
+        # drawing is scaled down rather than made a bitmap resvg cannot allocate (resvg aborts
+        # the whole process then, it raises nothing).
         png = bytes(
-            resvg_py.svg_to_bytes(svg_path=str(download), width=WIDTH, background="#ffffff")
+            resvg_py.svg_to_bytes(
+                svg_path=str(download), width=WIDTH, height=MAX_HEIGHT, background="#ffffff"
+            )
         )
     except (ValueError, OSError) as exc:
         raise _not_a(name, SVG) from exc

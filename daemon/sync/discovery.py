@@ -505,7 +505,10 @@ class Discovery:
         if cached is not None and cached[0] == marker.version:
             return tuple(cached[1])
         try:
-            data = json.loads(self.dav.get_bytes(marker.path, SELECTION_LIMIT))
+            try:
+                data = json.loads(self.dav.get_bytes(marker.path, SELECTION_LIMIT))
+            except RecursionError:  # nested deeper than Python's stack: no list of names either
+                raise ValueError("nested too deeply") from None
             names = data["files"]
             if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
                 raise ValueError("files is not a list of names")

@@ -54,6 +54,7 @@ from daemon.sync.discovery import SELECTION_MARKER, Discovery, ServerSnapshot
 from daemon.sync.journal import Journal
 from daemon.sync.organizer_folder import OrganizerFolder
 from daemon.sync.result import SyncResult
+from daemon.sync.safety import guard_deletions
 from daemon.sync.settling import settled_snapshot
 from daemon.sync.uploads import Stager
 
@@ -103,11 +104,13 @@ def publish_export(
     settle_seconds: float,
     cancel: threading.Event,
     result: SyncResult,
+    accept_deletions: bool = False,
 ) -> None:
     """Bring `Media/` in step with the export folder's date folders (today and later), one way.
 
-    Per-file failures go into `result`; AuthError, NetworkError and Cancelled propagate.
-    Tells `discovery` when it changed the server.
+    Per-file failures go into `result`; AuthError, NetworkError and Cancelled propagate, and
+    UnsafeToProceed before anything is done when more than half of what the export published
+    would be deleted (unless `accept_deletions`). Tells `discovery` when it changed the server.
     """
     config.require_organizer()
     if config.export_dir is None:
@@ -145,6 +148,11 @@ def publish_export(
     # Only what the export published counts: anything else on the server is none of its business.
     remote = _restricted(server.organizer_state(today, exported=True), lambda path: path in ours)
     plan = plan_organizer(local, remote, records, today=today, date_format=date_format)
+    # Only DeleteRemote deletes here: a TrashLocal (gone from the server) is published again.
+    deletions = len(plan.of(DeleteRemote))
+    guard_deletions(
+        deletions, plan.owned_in_use, organizer=True, accepted=accept_deletions, export=True
+    )
     publisher = _Publisher(dav, journal, folder, server, cancel, result)
     try:
         for action in plan.actions:

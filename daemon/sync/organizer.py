@@ -144,6 +144,7 @@ def run_organizer_cycle(
         settle_seconds=settle_seconds,
         cancel=cancel,
         result=result,
+        accept_deletions=accept_deletions,
     )
     if busy:
         log.info("organizer: %d file(s) still being written, left for later", len(busy))

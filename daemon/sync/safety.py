@@ -21,11 +21,20 @@ def media_gone(*, organizer: bool) -> FolderMissing:
     )
 
 
-def guard_deletions(removals: int, kept: int, *, organizer: bool, accepted: bool) -> None:
+def guard_deletions(
+    removals: int, kept: int, *, organizer: bool, accepted: bool, export: bool = False
+) -> None:
     """Stop before removing more than half of what congsync keeps, unless the user confirmed."""
     if accepted or not is_mass_deletion(removals, kept):
         return
-    if organizer:
+    if export:
+        message = _(
+            "This sync would delete on the server {count} of the {owned} files published from "
+            "Meeting Media Manager's export folder, because they are gone from that folder. "
+            "Nothing of them was changed. If that is intended, confirm the deletions "
+            "(“congsync sync --accept-deletions”)."
+        )
+    elif organizer:
         message = _(
             "This sync would delete {count} of the {owned} files synced between the organizer "
             "folder and the server. Nothing was changed. If that is intended, confirm the "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import socket
 import ssl
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from daemon.cli import main
 from daemon.config import Config, Profile
 from daemon.errors import AccountsError, CertificatePinMismatch, ConfigError
 from daemon.paths import Paths
+from daemon.server import accounts
 from daemon.server.accounts import add_account, load_accounts
 from daemon.server.certificate import fingerprint_of_pem
 from daemon.server.gate import LoginBrake
@@ -175,6 +177,38 @@ def test_a_removed_account_no_longer_signs_in(served: Served):
         assert mem.get(f"/{FOLDER}/").status_code == 401
 
 
+def look(client: httpx.Client) -> int:
+    return client.request("PROPFIND", f"/{FOLDER}/", headers={"Depth": "0"}).status_code
+
+
+def test_a_changed_password_stops_the_old_one_even_if_a_check_was_under_way(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+):
+    # A member's congsync polls with the old password while the organizer changes it. The
+    # argon2 check of that poll takes tens of milliseconds; the wrapper below makes the change,
+    # and another account's request, fall inside it every time instead of by chance.
+    users = default_users_file(served.root)
+    real_verify = accounts._verify
+    changed = threading.Event()
+
+    def slow_verify(password_hash: str, password: str) -> bool:
+        ok = real_verify(password_hash, password)
+        if password == MEMBER_PASSWORD and not changed.is_set():
+            changed.set()
+            add_account(users, "mem", "member", "a-new-password")
+            with served.client("org", ORGANIZER_PASSWORD) as org:  # the server re-reads the file
+                assert look(org) == 207
+        return ok
+
+    monkeypatch.setattr(accounts, "_verify", slow_verify)
+    with served.client("mem", MEMBER_PASSWORD) as old:
+        assert look(old) == 207  # checked before the change
+        assert changed.is_set()
+        assert look(old) == 401
+    with served.client("mem", "a-new-password") as new:
+        assert look(new) == 207
+
+
 # -- accounts ----------------------------------------------------------------------------------------
 
 
@@ -215,6 +249,27 @@ def test_serve_refuses_to_start_without_accounts(tmp_path: Path):
         ServeServer(ServeOptions(root=root, port=0))
 
 
+@pytest.mark.parametrize("inside", ["users", "key"])
+def test_serve_refuses_secrets_inside_the_served_folder(tmp_path: Path, inside: str):
+    # Every account may read the whole served folder: the hashes or the key would be served.
+    root = tmp_path / "share"
+    (root / FOLDER).mkdir(parents=True)
+    users = default_users_file(root)
+    add_account(users, "mem", "member", MEMBER_PASSWORD)
+    tls = ServeServer(ServeOptions(root=root, port=0))
+    cert, key = tls.dav.tls.cert_pem_path, tls.dav.tls.key_pem_path
+    tls.close_log()
+    if inside == "users":
+        options = ServeOptions(root=root, port=0, users=root / FOLDER / "users.toml")
+        options.users.write_bytes(users.read_bytes())  # type: ignore[union-attr]
+    else:
+        (root / "key.pem").write_bytes(key.read_bytes())
+        options = ServeOptions(root=root, port=0, cert=cert, key=root / "key.pem")
+
+    with pytest.raises(ConfigError, match="inside the served folder"):
+        ServeServer(options)
+
+
 # -- the brake on guessing -------------------------------------------------------------------------
 
 
@@ -236,6 +291,40 @@ def test_failed_sign_ins_from_one_address_slow_down_and_a_success_forgets_them(s
         served.clock.now += 4.1
         assert member.request("PROPFIND", f"/{FOLDER}/", headers={"Depth": "0"}).status_code == 207
     assert brake.failures("127.0.0.1") == 0
+
+
+def test_parallel_guesses_from_one_address_get_one_check_per_wait(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+):
+    brake = served.brake
+    with served.client("mem", "wrong") as guesser:
+        for _attempt in range(4):
+            served.clock.now += brake.delay("127.0.0.1") + 0.1
+            assert guesser.get(f"/{FOLDER}/").status_code == 401
+    served.clock.now += brake.delay("127.0.0.1") + 0.1  # the wait is over: one more guess
+    real_verify = accounts._verify
+
+    def slow_verify(password_hash: str, password: str) -> bool:
+        time.sleep(0.3)  # an argon2 check on a slow machine; the guesses below overlap it
+        return real_verify(password_hash, password)
+
+    monkeypatch.setattr(accounts, "_verify", slow_verify)
+    start = threading.Barrier(6)
+    statuses: list[int] = []
+
+    def guess(n: int) -> None:
+        with served.client("mem", f"guess-{n}") as client:
+            start.wait()
+            statuses.append(client.get(f"/{FOLDER}/").status_code)
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(statuses) == [401, 429, 429, 429, 429, 429]
+    assert brake.failures("127.0.0.1") == 5
 
 
 def test_the_wait_has_a_ceiling_and_old_failures_are_forgotten():
@@ -261,6 +350,37 @@ def test_the_access_log_holds_no_secrets(served: Served):
     assert "Authorization" not in text
     assert f"org PUT /{FOLDER}/a.txt depth=- 201" in text
     assert f"mem GET /{FOLDER}/a.txt depth=- 401" in text
+
+
+def raw_request(served: Served, request: bytes) -> bytes:
+    """A request as sent, byte for byte (httpx refuses control characters in headers)."""
+    cert = served.root.parent / f"{served.root.name}.congsync-server" / "tls" / "cert.pem"
+    context = ssl.create_default_context(cafile=str(cert))
+    with (
+        socket.create_connection(("127.0.0.1", served.server.dav.port)) as plain,
+        context.wrap_socket(plain, server_hostname="127.0.0.1") as tls,
+    ):
+        tls.sendall(request)
+        answer = b""
+        while chunk := tls.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_a_header_cannot_forge_fields_or_escapes_in_the_access_log(served: Served):
+    # No account needed: the line of a refused request is written too.
+    answer = raw_request(
+        served,
+        b"PROPFIND /congregation/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Depth: 0 207 0\x1b[2J\r\nConnection: close\r\n\r\n",
+    )
+    assert answer.startswith(b"HTTP/1.1 401")
+
+    (line,) = served.log_lines()
+    assert "\x1b" not in line
+    fields = line.split(" ")[2:]  # after the date and time
+    assert fields[:4] == ["127.0.0.1", "-", "PROPFIND", "/congregation/"]
+    assert fields[5:] == ["401", str(len(b"Sign-in required\n"))]  # the depth is one field
 
 
 # -- a member's congsync, pinning the certificate -------------------------------------------------

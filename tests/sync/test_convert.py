@@ -104,6 +104,23 @@ def test_an_svg_becomes_a_png_and_a_heic_photo_an_upright_jpeg(dav: DavFixture, 
     assert original(member, "drawing.svg").read_bytes() == SVG
 
 
+def test_a_tall_svg_is_scaled_down_like_a_tall_pdf_page(dav: DavFixture, tmp_path: Path):
+    # At 1920 px wide, this 1 x 10 strip would be a 1920 x 19200 bitmap; a 1 x 100000 one would
+    # ask resvg for 1.4 TB, and resvg aborts the whole process when an allocation fails.
+    write_prefs(dav)
+    strip = (
+        b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 10">'
+        b'<rect width="1" height="10" fill="#0000ff"/></svg>'
+    )
+    dav.put_file(f"Media/{TUESDAY}/strip.svg", strip)
+    member = Member(dav, tmp_path / "m")
+
+    result = member.sync()
+
+    assert result.errors == []
+    assert image_size(member.files(TUESDAY)["strip.png"]) == (768, 7680)
+
+
 def test_a_changed_pdf_is_converted_again_and_extra_pages_go(dav: DavFixture, tmp_path: Path):
     write_prefs(dav)
     dav.put_file(f"Media/{TUESDAY}/Talk.pdf", pdf(3))

@@ -14,7 +14,7 @@ from support import SUNDAY, TUESDAY, Member, make_profile, write_prefs
 from test_half_written import mp4
 
 from daemon.config import Config, check_folders
-from daemon.errors import ConfigError
+from daemon.errors import ConfigError, UnsafeToProceed
 from daemon.sync.discovery import SELECTION_MARKER
 
 SONG = "01 Treasures From God’s Word - 01 Song 12.mp4"
@@ -204,6 +204,27 @@ def test_a_missing_export_folder_removes_nothing(dav: DavFixture, org: Organizer
     assert not export_dir(org).exists()  # not recreated either
 
 
+def test_an_emptied_export_folder_stops_and_asks_before_deleting_on_the_server(
+    dav: DavFixture, org: Organizer
+):
+    # M³ pointed at another export folder, or the folder cleared out: more than half of what
+    # the export published would go, so the safety rule stops and asks, as for the organizer.
+    names = [SONG, TALK, VIDEO]
+    for name in names:
+        export(org, f"{TUESDAY}/{name}", name.encode())
+    org.sync()
+    for name in names:
+        (export_dir(org) / TUESDAY / name).unlink()
+
+    with pytest.raises(UnsafeToProceed, match="export folder"):
+        org.sync()
+    assert sorted(on_server(dav, TUESDAY)) == sorted(names)
+
+    result = org.sync(accept_deletions=True)
+    assert result.errors == [] and result.deleted_remote == 3
+    assert on_server(dav, TUESDAY) == {}
+
+
 # -- configuration -----------------------------------------------------------------------------
 
 
@@ -265,6 +286,23 @@ def test_an_unreadable_selection_list_keeps_the_members_files(
     result = member.sync()
 
     assert member.files(TUESDAY) == {TALK: b"talk"}  # nothing removed, nothing doubled
+    assert any("could not be read" in w for w in result.warnings)
+    assert result.errors == []
+
+
+def test_a_deeply_nested_selection_list_is_an_unreadable_one_not_a_failed_cycle(
+    dav: DavFixture, org: Organizer, member: Member
+):
+    org.drop(f"{TUESDAY}/talk.mp4", b"talk")
+    export(org, f"{TUESDAY}/{TALK}", b"talk")
+    org.sync()
+    member.sync()
+
+    # Nested deeper than Python's recursion limit: json raises RecursionError, no ValueError.
+    dav.put_file(f"Media/{TUESDAY}/{SELECTION_MARKER}", b'{"files": ' + b"[" * 100_000)
+    result = member.sync()
+
+    assert member.files(TUESDAY) == {TALK: b"talk"}
     assert any("could not be read" in w for w in result.warnings)
     assert result.errors == []
 

@@ -240,6 +240,21 @@ def test_a_broken_layout_on_the_server_leaves_the_members_own_and_is_said_once(
     assert (member.media / TUESDAY / LAYOUT).read_bytes() == mine
 
 
+def test_a_deeply_nested_layout_on_the_server_is_a_broken_one_not_a_failed_cycle(
+    dav: DavFixture, tmp_path: Path
+):
+    # Valid-looking JSON nested deeper than Python's recursion limit: json raises RecursionError,
+    # which is no ValueError.
+    congregation(dav)
+    dav.put_file(f"Media/{TUESDAY}/{LAYOUT}", b'{"talk.mp4": ' + b"[" * 100_000)
+    member = Member(dav, tmp_path / "member")
+
+    result = member.sync()
+
+    assert member.files(TUESDAY) == {"talk.mp4": b"video", "photo.jpg": b"image"}
+    assert len(result.warnings) == 1 and "not a valid layout file" in result.warnings[0]
+
+
 def test_the_order_of_a_pdfs_pages_reaches_members_too(dav: DavFixture, tmp_path: Path):
     # Members show a PDF as its page images: the organizer arranges those, so his entries for
     # them are published with the congregation's files and applied on every computer.
