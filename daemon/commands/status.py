@@ -10,7 +10,7 @@ from typing import Any
 
 from daemon.commands._render import moment_words, summarise
 from daemon.config import Profile
-from daemon.i18n import _
+from daemon.i18n import _, render_json
 from daemon.service.control import ControlClient
 from daemon.service.readiness_words import missing_lines, next_meeting, readiness_sentence
 from daemon.service.root import ProfileRoot
@@ -60,8 +60,9 @@ def run(args: argparse.Namespace, profile: Profile) -> int:
                     time=until
                 )
             )
-    elif data["message"]:
-        print("  " + data["message"])
+    elif message := render_json(data["message"]):
+        # The daemon's fact, said in this command's language (it may speak another)
+        print("  " + message)
     retry = moment_words(data["next_retry_at"])
     if retry is not None and data["state"] != "paused":
         print("  " + _("Next try: {time}.").format(time=retry))

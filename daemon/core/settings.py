@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from daemon.core.layout import CongregationSettings
 from daemon.core.rates import parse_rate
 from daemon.errors import ConfigError
-from daemon.i18n import _
+from daemon.i18n import fact
 
 if TYPE_CHECKING:  # the core reads the configuration record, never the file
     from daemon.config import Config
@@ -93,7 +93,7 @@ def _rate(value: Any) -> int:
         return parse_rate(value)
     except ValueError as problem:
         raise ConfigError(
-            _("The setting max_rate cannot be used: {problem}").format(problem=problem)
+            fact("The setting max_rate cannot be used: {problem}", problem=problem)
         ) from None
 
 
@@ -129,7 +129,7 @@ def parse_local_value(key: str, raw: str) -> Any:
             return True
         if lowered in ("off", "false", "no", "0"):
             return False
-        raise ConfigError(_("{key} must be on or off.").format(key=key))
+        raise ConfigError(fact("{key} must be on or off.", key=key))
     if key == "max_rate":
         _rate(raw)
         return raw.strip()
@@ -139,7 +139,7 @@ def parse_local_value(key: str, raw: str) -> Any:
         return int(raw)
     except ValueError:
         raise ConfigError(
-            _("The setting {key} takes a whole number, not “{value}”.").format(key=key, value=raw)
+            fact("The setting {key} takes a whole number, not “{value}”.", key=key, value=raw)
         ) from None
 
 
@@ -147,16 +147,20 @@ def set_local(config: Config, key: str, raw: str, congregation: CongregationSett
     """Change one local setting; refused when unknown or locked by the congregation."""
     if key not in LOCAL_KEYS:
         raise ConfigError(
-            _("There is no local setting {key}; the settings are {known}.").format(
-                key=key, known=", ".join(LOCAL_KEYS)
+            fact(
+                "There is no local setting {key}; the settings are {known}.",
+                key=key,
+                known=", ".join(LOCAL_KEYS),
             )
         )
     dotted = LOCKABLE.get(key)
     if dotted and _congregation_value(congregation, dotted) is not None:
         raise ConfigError(
-            _(
+            fact(
                 "The setting {key} is set for the whole congregation by the organizer "
-                "({dotted} in forcedPrefs.json), so it cannot be changed on this computer."
-            ).format(key=key, dotted=dotted)
+                "({dotted} in forcedPrefs.json), so it cannot be changed on this computer.",
+                key=key,
+                dotted=dotted,
+            )
         )
     return config.with_changes(**{key: parse_local_value(key, raw)})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from daemon.core.records import is_mass_deletion
 from daemon.errors import FolderMissing, UnsafeToProceed
-from daemon.i18n import _
+from daemon.i18n import _, fact
 
 
 def media_gone(*, organizer: bool) -> FolderMissing:
@@ -15,8 +15,9 @@ def media_gone(*, organizer: bool) -> FolderMissing:
         else _("congsync keeps the media it has and changes nothing until this is resolved.")
     )
     return FolderMissing(
-        _("The Media folder is gone from the congregation folder on the server. {what}").format(
-            what=where
+        fact(
+            "The Media folder is gone from the congregation folder on the server. {what}",
+            what=where,
         )
     )
 

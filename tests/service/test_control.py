@@ -295,7 +295,7 @@ def test_status_answers_the_status_document(http: httpx.Client, board: StatusBoa
     assert answer.headers["Cache-Control"] == "no-store"
     document = answer.json()
     assert document["state"] == "offline"
-    assert document["message"] == "The server cannot be reached."
+    assert document["message"]["text"] == "The server cannot be reached."
     assert {"last_sync_at", "last_result", "version", "cycles_finished"} <= document.keys()
 
 
