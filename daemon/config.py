@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import tomli_w
 
 from daemon.errors import ConfigError, RoleError
-from daemon.i18n import fact
+from daemon.i18n import SUPPORTED_LANGUAGES, fact
 from daemon.paths import Paths, default_paths
 
 ROLES = ("member", "organizer")
@@ -50,6 +50,8 @@ class Config:
     max_rate: str = "0"  # bandwidth limit for all transfers, e.g. "2MB/s"; "0" or "" = none
     keep_days: int = 7  # organizer: server date folders older than this are cleaned up
     notifications: bool = True
+    # the language congsync speaks: one of i18n.SUPPORTED_LANGUAGES, or "" for the system's
+    language: str = ""
     convert: bool = True  # PDF pages, SVG and HEIC photos become images M³ can show
     # Local fallbacks when the congregation's forcedPrefs.json does not say (0 = Monday … 6 = Sunday)
     mw_day: int | None = None
@@ -96,6 +98,14 @@ class Config:
                         "The setting {name} must be a day from 0 (Monday) to 6 (Sunday).", name=name
                     )
                 )
+        if self.language != "" and self.language not in SUPPORTED_LANGUAGES:
+            raise ConfigError(
+                fact(
+                    "The setting language must be one of {known}, or empty for the system's language, not “{value}”.",
+                    known=", ".join(SUPPORTED_LANGUAGES),
+                    value=self.language,
+                )
+            )
         if not self.username:
             raise ConfigError(fact("The username is empty."))
         if self.pin_sha256 is not None:

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from daemon.config import Config, Profile
+from daemon.core.settings import language_setting
 from daemon.credentials import (
     CREDENTIAL_NAME,
     ENV_VAR,
@@ -234,6 +235,7 @@ def run(args: argparse.Namespace, profile: Profile) -> int:
         ca_bundle=args.ca_bundle,
         pin_sha256=args.pin_sha256,
         weeks_ahead=args.weeks_ahead or 2,
+        language=language_setting(getattr(args, "language", None) or ""),
         mw_day=_day_flag(args.mw_day, "--midweek-day"),
         we_day=_day_flag(args.we_day, "--weekend-day"),
         password_file=args.password_file,

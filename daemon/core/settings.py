@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from daemon.core.layout import CongregationSettings
 from daemon.core.rates import parse_rate
 from daemon.errors import ConfigError
-from daemon.i18n import fact
+from daemon.i18n import SUPPORTED_LANGUAGES, fact, supported_language
 
 if TYPE_CHECKING:  # the core reads the configuration record, never the file
     from daemon.config import Config
@@ -34,6 +34,7 @@ LOCAL_KEYS = (
     "notifications",
     "max_rate",
     "convert",
+    "language",
 )
 
 
@@ -97,6 +98,23 @@ def _rate(value: Any) -> int:
         ) from None
 
 
+def language_setting(raw: str) -> str:
+    """The `language` setting from what a user typed: "" (or "auto") for the system's
+    language, else a language congsync speaks ("sl", "pt_BR" → "pt")."""
+    if raw.strip().lower() in ("", "auto", "automatic", "system"):
+        return ""
+    found = supported_language(raw)
+    if found is None:
+        raise ConfigError(
+            fact(
+                "congsync does not speak “{value}”; the languages are {known}, or auto for the system's.",
+                value=raw,
+                known=", ".join(SUPPORTED_LANGUAGES),
+            )
+        )
+    return found
+
+
 def describe(config: Config, congregation: CongregationSettings) -> list[SettingView]:
     """Every setting with its value in force and whether the congregation locked it."""
     views: list[SettingView] = []
@@ -116,7 +134,8 @@ def describe(config: Config, congregation: CongregationSettings) -> list[Setting
         ("we_start_time", congregation.we_start_time),
         ("date_folder_format", congregation.output_folder_date_format),
         ("congregation_name", congregation.congregation_name),
-        ("language", congregation.lang),
+        # the language of the congregation's media (M³'s), not the one congsync speaks
+        ("media_language", congregation.lang),
     ):
         views.append(SettingView(key, value, value is not None, "congregation"))
     return views
@@ -130,6 +149,8 @@ def parse_local_value(key: str, raw: str) -> Any:
         if lowered in ("off", "false", "no", "0"):
             return False
         raise ConfigError(fact("{key} must be on or off.", key=key))
+    if key == "language":
+        return language_setting(raw)
     if key == "max_rate":
         _rate(raw)
         return raw.strip()

@@ -16,7 +16,6 @@ import gettext
 import io
 import os
 import re
-import threading
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from functools import lru_cache
@@ -48,9 +47,8 @@ _BABEL_LOCALES = {"en": "en_GB", "pt": "pt"}
 LOCALE_DIR_VARIABLE = "CONGSYNC_LOCALE_DIR"
 _PACKAGE_LOCALE_DIR = Path(__file__).parent.parent / "locale"
 
-_lock = threading.Lock()
-_language = SOURCE_LANGUAGE
-_translation: gettext.NullTranslations = gettext.NullTranslations()
+# The current language and its catalogue, swapped together (one assignment: no lock needed).
+_current: tuple[str, gettext.NullTranslations] = (SOURCE_LANGUAGE, gettext.NullTranslations())
 _pinned: str | None = None  # `--lang`: the setting does not override it in this process
 _catalogues: dict[tuple[Path, str], gettext.NullTranslations] = {}
 
@@ -97,21 +95,48 @@ def windows_candidates() -> list[str]:
 
 
 def macos_candidates() -> list[str]:
-    """macOS' preferred languages, most preferred first (`defaults read -g AppleLanguages`)."""
-    import subprocess
+    """macOS' preferred languages, most preferred first (AppleLanguages, via CoreFoundation)."""
+    import ctypes
+    import ctypes.util
 
-    try:
-        out = subprocess.run(
-            ["defaults", "read", "-g", "AppleLanguages"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
+    path = ctypes.util.find_library("CoreFoundation")
+    if path is None:
         return []
-    # A property list array: ( "sl-SI", "en-GB" )
-    return re.findall(r'"?([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]+)*)"?\s*[,)]', out)
+    cf = ctypes.cdll.LoadLibrary(path)
+    cf.CFStringCreateWithCString.restype = ctypes.c_void_p
+    cf.CFStringCreateWithCString.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_uint32]
+    cf.CFPreferencesCopyAppValue.restype = ctypes.c_void_p
+    cf.CFPreferencesCopyAppValue.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+    cf.CFArrayGetCount.restype = ctypes.c_long
+    cf.CFArrayGetCount.argtypes = [ctypes.c_void_p]
+    cf.CFArrayGetValueAtIndex.restype = ctypes.c_void_p
+    cf.CFArrayGetValueAtIndex.argtypes = [ctypes.c_void_p, ctypes.c_long]
+    cf.CFStringGetCString.restype = ctypes.c_bool
+    cf.CFStringGetCString.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_char_p,
+        ctypes.c_long,
+        ctypes.c_uint32,
+    ]
+    cf.CFRelease.argtypes = [ctypes.c_void_p]
+    utf8 = 0x08000100  # kCFStringEncodingUTF8
+
+    def cfstring(text: str) -> int:
+        return int(cf.CFStringCreateWithCString(None, text.encode(), utf8))
+
+    key, any_app = cfstring("AppleLanguages"), cfstring(".GlobalPreferences")
+    found: list[str] = []
+    languages = cf.CFPreferencesCopyAppValue(key, any_app)
+    if languages:
+        buffer = ctypes.create_string_buffer(64)
+        for index in range(cf.CFArrayGetCount(languages)):
+            item = cf.CFArrayGetValueAtIndex(languages, index)
+            if cf.CFStringGetCString(item, buffer, len(buffer), utf8):
+                found.append(buffer.value.decode())
+        cf.CFRelease(languages)
+    cf.CFRelease(key)
+    cf.CFRelease(any_app)
+    return found
 
 
 def system_language(
@@ -158,12 +183,10 @@ def catalogue(language: str, locale_dir: Path | None = None) -> gettext.NullTran
     English, or a language without a catalogue, leaves the source text as it is."""
     folder = locale_dir or _locale_dir()
     key = (folder, language)
-    with _lock:
-        if key in _catalogues:
-            return _catalogues[key]
-    found = _load(folder, language)
-    with _lock:
-        return _catalogues.setdefault(key, found)
+    if (known := _catalogues.get(key)) is not None:
+        return known
+    # Two threads may both load it; the first one stored is the one everybody uses.
+    return _catalogues.setdefault(key, _load(folder, language))
 
 
 def _load(folder: Path, language: str) -> gettext.NullTranslations:
@@ -190,24 +213,21 @@ def _load(folder: Path, language: str) -> gettext.NullTranslations:
 
 def forget_catalogues() -> None:
     """Read catalogues again at the next use (tests, after a catalogue changed on disk)."""
-    with _lock:
-        _catalogues.clear()
-    set_language(_language)
+    _catalogues.clear()
+    set_language(current_language())
 
 
 def set_language(code: str) -> str:
     """Make `code` (a supported language, or a locale name meaning one) the process's current
     language; anything else means English. Returns the language now current."""
-    global _language, _translation
+    global _current
     language = supported_language(code) or SOURCE_LANGUAGE
-    translation = catalogue(language)
-    with _lock:
-        _language, _translation = language, translation
+    _current = (language, catalogue(language))
     return language
 
 
 def current_language() -> str:
-    return _language
+    return _current[0]
 
 
 def pin_language(code: str | None) -> None:
@@ -229,7 +249,7 @@ def apply_setting(setting: str | None) -> str:
 
 def _(message: str) -> str:
     """Translate one whole sentence (with `{named}` placeholders, never concatenated)."""
-    return _translation.gettext(message)
+    return _current[1].gettext(message)
 
 
 def N_(message: str) -> str:
@@ -239,7 +259,7 @@ def N_(message: str) -> str:
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     """Translate a sentence whose form depends on a count (the catalogue's plural rule)."""
-    return _translation.ngettext(singular, plural, n)
+    return _current[1].ngettext(singular, plural, n)
 
 
 def translation_for(language: str) -> gettext.NullTranslations:
@@ -251,7 +271,7 @@ def translation_for(language: str) -> gettext.NullTranslations:
 
 
 def babel_locale(language: str | None = None) -> Locale:
-    code = supported_language(language) or _language
+    code = supported_language(language) or current_language()
     return _parsed_locale(_BABEL_LOCALES.get(code, code))
 
 
@@ -273,7 +293,7 @@ def _day_pattern(locale_name: str, skeleton: str) -> str:
 
 
 def _in(language: str | None) -> gettext.NullTranslations:
-    return _translation if language is None else translation_for(language)
+    return _current[1] if language is None else translation_for(language)
 
 
 def weekday_name(day: date, *, language: str | None = None) -> str:
@@ -403,6 +423,7 @@ __all__ = [
     "render",
     "render_json",
     "set_language",
+    "supported_language",
     "verbatim",
     "weekday_name",
 ]

@@ -87,8 +87,9 @@ class StatusSnapshot:
 
     def __post_init__(self) -> None:
         # A plain sentence (an older caller's, a test's) is a fact that is already said.
-        if not isinstance(self.message, Text):
-            object.__setattr__(self, "message", as_text(str(self.message)))
+        message: object = self.message
+        if not isinstance(message, Text):
+            object.__setattr__(self, "message", as_text(str(message)))
 
 
 # --- the live board: one current snapshot, its listeners, and the status file -----------------
