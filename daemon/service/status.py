@@ -84,6 +84,8 @@ class StatusSnapshot:
     # when the last cycle failed as a whole: the exit code (README) a one-shot sync would end
     # with for that failure (3 password, 4 network, 6 safety stop, 7 local disk …); else None
     exit_code: int | None = None
+    # the language the daemon speaks now (its tray and panel); a change re-renders the tray
+    language: str = "en"
 
     def __post_init__(self) -> None:
         # A plain sentence (an older caller's, a test's) is a fact that is already said.
@@ -136,6 +138,7 @@ def snapshot_from_json(data: dict[str, Any]) -> StatusSnapshot:
         meetings=tuple(MeetingSummary.from_json(m) for m in meetings if isinstance(m, dict)),
         needs_confirmation=bool(data.get("needs_confirmation", False)),
         exit_code=exit_code if isinstance(exit_code := data.get("exit_code"), int) else None,
+        language=str(data.get("language") or "en"),
     )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import jinja2
 
 from daemon.errors import CongsyncError, RequestRefused
-from daemon.i18n import _, fact, format_day, ngettext
+from daemon.i18n import _, current_language, fact, format_day, ngettext
 from daemon.service.control.api import Context, Request, Response, json_response
 from daemon.service.panel.services import PanelServices
 
@@ -63,6 +63,7 @@ def page(
         path=request.path,
         configured=services.configured,
         organizer=organizer,
+        language=current_language(),
         **values,
     )
     return Response(
