@@ -267,7 +267,7 @@ def choose_language(argv: Sequence[str] | None, env: Mapping[str, str]) -> str:
     # Not set up, or a broken configuration (the command says so): the system's language.
     with contextlib.suppress(CongsyncError):
         setting = load_config(default_paths(env).config_file).language
-    return apply_setting(setting)
+    return apply_setting(setting, env)
 
 
 def _main(argv: Sequence[str] | None) -> int:

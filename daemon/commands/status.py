@@ -34,6 +34,7 @@ def collect(profile: Profile) -> dict[str, Any]:
         "paused_until": live.get("paused_until"),
         "next_retry_at": live.get("next_retry_at"),
         "cycles_finished": live.get("cycles_finished", 0),
+        "language": live.get("language"),  # the one the daemon speaks (tray, panel)
         "config_file": str(profile.paths.config_file),
         "settings": settings,
         "last_sync_at": live.get("last_sync_at") or last_sync_at,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gettext
 import io
+import logging
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -206,8 +207,9 @@ def _load(folder: Path, language: str) -> gettext.NullTranslations:
             write_mo(compiled, parsed)
             compiled.seek(0)
             return gettext.GNUTranslations(compiled)
-    except (OSError, ValueError):
-        pass  # an unreadable catalogue: English rather than no interface at all
+    except (OSError, ValueError) as exc:
+        # An unreadable catalogue: English rather than no interface at all.
+        logging.getLogger(__name__).warning("The %s catalogue cannot be read: %s", language, exc)
     return gettext.NullTranslations()
 
 
@@ -238,10 +240,10 @@ def pin_language(code: str | None) -> None:
         set_language(_pinned)
 
 
-def apply_setting(setting: str | None) -> str:
+def apply_setting(setting: str | None, env: Mapping[str, str] | None = None) -> str:
     """Follow the `language` setting as the configuration says it now (unless `--lang` pinned
     the language for this process). Returns the language now current."""
-    return set_language(choose_language(_pinned, setting))
+    return set_language(choose_language(_pinned, setting, env))
 
 
 # -- translating ---------------------------------------------------------------------------------
