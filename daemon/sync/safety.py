@@ -10,9 +10,9 @@ from daemon.i18n import _, fact
 def media_gone(*, organizer: bool) -> FolderMissing:
     """The Media folder vanished while congsync keeps files from it: change nothing."""
     where = (
-        _("congsync changes nothing in the organizer folder until this is resolved.")
+        fact("congsync changes nothing in the organizer folder until this is resolved.")
         if organizer
-        else _("congsync keeps the media it has and changes nothing until this is resolved.")
+        else fact("congsync keeps the media it has and changes nothing until this is resolved.")
     )
     return FolderMissing(
         fact(

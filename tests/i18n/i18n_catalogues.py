@@ -26,6 +26,9 @@ SL: dict[str, str | tuple[str, ...]] = {
     ),
     "{reason} Trying again at {time}.": "{reason} Znova poskusim ob {time}.",
     "The username is empty.": "Uporabniško ime je prazno.",
+    "The congregation folder is gone from the server. congsync changes nothing until it is back or the configuration points to the right folder.": (
+        "Mape občine ni več na strežniku. congsync ne spremeni ničesar, dokler se ne vrne."
+    ),
     # a translation whose placeholder is wrong: the English sentence is shown instead
     "The configuration lacks the setting “{name}”.": "V nastavitvah manjka “{ime}”.",
     ("{count} file", "{count} files"): (

@@ -4,6 +4,7 @@ pages, and a language changed in the settings while the daemon runs (no restart)
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,23 @@ def test_status_is_said_in_the_language_of_the_command(english_daemon: Installat
     assert "datetime" in document["message"]["params"]["time"]
     assert document["message"]["text"].startswith("Syncing is paused until ")
     assert '<html lang="en">' in _panel_page(english_daemon, "status")
+
+
+def test_a_problem_found_by_the_daemon_is_said_in_the_language_of_the_command(
+    english_daemon: Installation, dav: DavFixture
+) -> None:
+    shutil.rmtree(dav.folder_path)  # the daemon's next cycle finds the folder gone
+    english_daemon.cli("sync")
+    assert english_daemon.status()["state"] in ("attention", "error")
+    english = english_daemon.cli("status").stdout
+    assert "The congregation folder is gone from the server." in english
+    slovenian = english_daemon.cli("--lang", "sl", "status").stdout
+    assert "Mape občine ni več na strežniku." in slovenian
+    assert "The congregation folder is gone" not in slovenian
+    # The daemon's own panel still speaks English: each face says the fact itself.
+    assert "The congregation folder is gone from the server." in _panel_page(
+        english_daemon, "status"
+    )
 
 
 def test_a_language_set_while_running_reaches_the_panel_without_a_restart(
