@@ -13,6 +13,7 @@ SL: dict[str, str | tuple[str, ...]] = {
     "State: {state}": "Stanje: {state}",
     "State": "Stanje",
     "Up to date": "Posodobljeno",
+    "Up to date · {when}": "Posodobljeno · {when}",
     "Paused": "Ustavljeno",
     "Open congsync…": "Odpri congsync…",
     "Language": "Jezik",
