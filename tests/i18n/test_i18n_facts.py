@@ -166,10 +166,16 @@ def test_the_running_daemon_changes_language_without_a_restart(
         # The tray's menu model, rendered again from that snapshot, is Slovenian.
         latest = next(s for s in reversed(seen) if s.language == "sl")
         assert build_menu(latest, datetime.now())[0].label == "Odpri congsync…"
-        # The same fact, said now: Slovenian for the face, English in the log.
+        # The cycle the change started fails the same way: its fact said now is Slovenian
+        # for the face, while its log line stays English.
+        board = daemon.board
+        assert board is not None
+        _wait(
+            lambda: board.cycles_finished >= 2 and daemon.snapshot().state.value == "error",
+            "a cycle after the change",
+        )
         assert str(daemon.snapshot().message).startswith("Uporabniško ime je prazno.")
-        # A cycle after the change failed too, and its log line is still English.
-        _wait(lambda: caplog.text.count("Sync failed") >= 2, "a cycle after the change")
+        _wait(lambda: caplog.text.count("Sync failed") >= 2, "its log line")
         assert caplog.text.count("The username is empty.") >= 2
         assert "Uporabniško" not in caplog.text
         status_file = json.loads(_paths(tmp_path).status_file.read_text(encoding="utf-8"))
