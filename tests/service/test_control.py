@@ -282,7 +282,10 @@ def test_a_route_may_answer_a_page_and_set_headers(board, controls, paths: Paths
 
 
 def test_refusals_are_sentences(http: httpx.Client) -> None:
-    assert http.get("/v1/nothing").json() == {"error": "There is no such endpoint."}
+    answer = http.get("/v1/nothing").json()
+    assert answer["error"] == "There is no such endpoint."
+    # and facts, for a command line that speaks another language than the daemon
+    assert answer["fact"]["msgid"] == "There is no such endpoint."
 
 
 # -- what the commands do --------------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from daemon.errors import ControlError, DaemonNotRunning
-from daemon.i18n import fact
+from daemon.i18n import Text, fact
 from daemon.paths import Paths
 from daemon.service.control.api import API_PREFIX, LONG_POLL_MAX
 from daemon.service.instance import is_same_process
@@ -203,7 +203,9 @@ class ControlClient:
             raise ControlError(
                 fact(
                     "The congsync daemon refused the request: {reason}",
-                    reason=answer.get("error") or response.reason_phrase,
+                    reason=Text.from_json(answer["fact"])
+                    if isinstance(answer.get("fact"), dict)
+                    else answer.get("error") or response.reason_phrase,
                 )
             )
         return answer

@@ -249,7 +249,11 @@ class _Handler(BaseHTTPRequestHandler):
                     HTTPStatus(exc.status), exc.message.encode(), "text/plain; charset=utf-8"
                 )
             else:
-                response = json_response(HTTPStatus(exc.status), {"error": exc.message})
+                # "error": the sentence for the panel (the daemon's language); "fact": the
+                # same as a fact, for a command line that speaks another (`--lang`)
+                response = json_response(
+                    HTTPStatus(exc.status), {"error": exc.message, "fact": exc.text.to_json()}
+                )
         except Exception:
             logger.exception("The control endpoint failed on %s %s", method, self.path)
             self.close_connection = True
