@@ -27,7 +27,6 @@ from babel.dates import format_date, format_time, get_day_names, get_month_names
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
-from babel.numbers import format_percent as babel_format_percent
 
 DOMAIN = "congsync"
 SOURCE_LANGUAGE = "en"
@@ -366,11 +365,6 @@ def format_number(value: float, decimals: int = 0, *, language: str | None = Non
     return str(format_decimal(value, format=pattern, locale=babel_locale(language)))
 
 
-def format_percent(share: float, *, language: str | None = None) -> str:
-    """A share (0.4) as the language writes a percentage: "40%", "40 %"."""
-    return str(babel_format_percent(share, locale=babel_locale(language)))
-
-
 def human_size(size: int | None, *, language: str | None = None) -> str:
     """A size in words, e.g. "12.5 MB" in English, "12,5 MB" in Slovenian ("?" when unknown)."""
     if size is None:
@@ -415,7 +409,6 @@ __all__ = [
     "format_instant",
     "format_moment",
     "format_number",
-    "format_percent",
     "format_when",
     "human_size",
     "month_name",
