@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from daemon.core.records import is_mass_deletion
 from daemon.errors import FolderMissing, UnsafeToProceed
-from daemon.i18n import _, fact
+from daemon.i18n import fact
 
 
 def media_gone(*, organizer: bool) -> FolderMissing:
@@ -27,15 +27,21 @@ def guard_deletions(removals: int, kept: int, *, organizer: bool, accepted: bool
     if accepted or not is_mass_deletion(removals, kept):
         return
     if organizer:
-        message = _(
-            "This sync would delete {count} of the {owned} files synced between the organizer "
-            "folder and the server. Nothing was changed. If that is intended, confirm the "
-            "deletions (“congsync sync --accept-deletions”)."
+        raise UnsafeToProceed(
+            fact(
+                "This sync would delete {count} of the {owned} files synced between the organizer "
+                "folder and the server. Nothing was changed. If that is intended, confirm the "
+                "deletions (“congsync sync --accept-deletions”).",
+                count=removals,
+                owned=kept,
+            )
         )
-    else:
-        message = _(
+    raise UnsafeToProceed(
+        fact(
             "This sync would remove {count} of the {owned} media files congsync keeps up to "
             "date, because they disappeared from the server. Nothing was changed. If that is "
-            "intended, run “congsync sync --accept-deletions”."
+            "intended, run “congsync sync --accept-deletions”.",
+            count=removals,
+            owned=kept,
         )
-    raise UnsafeToProceed(message.format(count=removals, owned=kept))
+    )
