@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from daemon import __version__
 from daemon.commands.serve_args import add_arguments as add_serve_arguments
-from daemon.config import Profile
+from daemon.config import Profile, load_config
 from daemon.errors import CongsyncError, ExitCode
-from daemon.i18n import _
+from daemon.i18n import SUPPORTED_LANGUAGES, _, apply_setting, pin_language, supported_language
+from daemon.paths import default_paths
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"congsync {__version__}")
     parser.add_argument(
         "-v", "--verbose", action="store_true", help=_("say more about what happens")
+    )
+    parser.add_argument(
+        "--lang",
+        metavar="LANG",
+        help=_(
+            "the language of this command: {languages}; default: the setting, else the system's"
+        ).format(languages=", ".join(SUPPORTED_LANGUAGES)),
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -65,6 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--create-folder", action="store_true", help=_("organizers: create the folder if missing")
     )
     setup.add_argument("--weeks-ahead", type=int, help=_("how many weeks of meetings to keep"))
+    setup.add_argument(
+        "--language",
+        metavar="LANG",
+        help=_("the language congsync speaks here ({languages}); default: the system's").format(
+            languages=", ".join(SUPPORTED_LANGUAGES)
+        ),
+    )
     setup.add_argument("--password-file", help=password_file_help)
     setup.add_argument(
         "--midweek-day",
@@ -232,7 +248,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_PIPE_CLOSED
 
 
+def choose_language(argv: Sequence[str] | None, env: Mapping[str, str]) -> str:
+    """Before the parser is built, so that its help is in the chosen language too: `--lang`
+    (pinned for this process, a daemon too), else the `language` setting, else the system's."""
+    early = argparse.ArgumentParser(add_help=False)
+    early.add_argument("--lang")
+    known, _rest = early.parse_known_args(argv)
+    if known.lang:
+        if supported_language(known.lang) is None:
+            print(
+                _("congsync: it does not speak “{lang}”; it speaks {languages}.").format(
+                    lang=known.lang, languages=", ".join(SUPPORTED_LANGUAGES)
+                ),
+                file=sys.stderr,
+            )
+        pin_language(known.lang)
+    setting = ""
+    # Not set up, or a broken configuration (the command says so): the system's language.
+    with contextlib.suppress(CongsyncError):
+        setting = load_config(default_paths(env).config_file).language
+    return apply_setting(setting, env)
+
+
 def _main(argv: Sequence[str] | None) -> int:
+    choose_language(argv, os.environ)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

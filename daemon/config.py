@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import tomli_w
 
 from daemon.errors import ConfigError, RoleError
-from daemon.i18n import _
+from daemon.i18n import SUPPORTED_LANGUAGES, fact
 from daemon.paths import Paths, default_paths
 
 ROLES = ("member", "organizer")
@@ -50,6 +50,8 @@ class Config:
     max_rate: str = "0"  # bandwidth limit for all transfers, e.g. "2MB/s"; "0" or "" = none
     keep_days: int = 7  # organizer: server date folders older than this are cleaned up
     notifications: bool = True
+    # the language congsync speaks: one of i18n.SUPPORTED_LANGUAGES, or "" for the system's
+    language: str = ""
     convert: bool = True  # PDF pages, SVG and HEIC photos become images M³ can show
     # Local fallbacks when the congregation's forcedPrefs.json does not say (0 = Monday … 6 = Sunday)
     mw_day: int | None = None
@@ -61,13 +63,13 @@ class Config:
         validate_url(self.url)
         if self.role not in ROLES:
             raise ConfigError(
-                _("The role must be “member” or “organizer”, not “{role}”.").format(role=self.role)
+                fact("The role must be “member” or “organizer”, not “{role}”.", role=self.role)
             )
         if self.role == "organizer" and self.organizer_dir is None:
-            raise ConfigError(_("An organizer needs an organizer folder (--organizer-dir)."))
+            raise ConfigError(fact("An organizer needs an organizer folder (--organizer-dir)."))
         if self.role != "organizer" and self.export_dir is not None:
             raise ConfigError(
-                _(
+                fact(
                     "Only an organizer publishes from Meeting Media Manager's export folder "
                     "(--export-dir); a member's computer receives the media."
                 )
@@ -81,20 +83,31 @@ class Config:
             value = getattr(self, name)
             if not isinstance(value, int) or not low <= value <= high:
                 raise ConfigError(
-                    _("The setting {name} must be a whole number from {low} to {high}.").format(
-                        name=name, low=low, high=high
+                    fact(
+                        "The setting {name} must be a whole number from {low} to {high}.",
+                        name=name,
+                        low=low,
+                        high=high,
                     )
                 )
         for name in ("mw_day", "we_day"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or not 0 <= value <= 6):
                 raise ConfigError(
-                    _("The setting {name} must be a day from 0 (Monday) to 6 (Sunday).").format(
-                        name=name
+                    fact(
+                        "The setting {name} must be a day from 0 (Monday) to 6 (Sunday).", name=name
                     )
                 )
+        if self.language != "" and self.language not in SUPPORTED_LANGUAGES:
+            raise ConfigError(
+                fact(
+                    "The setting language must be one of {known}, or empty for the system's language, not “{value}”.",
+                    known=", ".join(SUPPORTED_LANGUAGES),
+                    value=self.language,
+                )
+            )
         if not self.username:
-            raise ConfigError(_("The username is empty."))
+            raise ConfigError(fact("The username is empty."))
         if self.pin_sha256 is not None:
             object.__setattr__(self, "pin_sha256", normalise_pin(self.pin_sha256))
 
@@ -110,7 +123,7 @@ class Config:
         """Every write to the server calls this before any request is sent."""
         if not self.is_organizer:
             raise RoleError(
-                _(
+                fact(
                     "This computer is set up as a member, and members never change the "
                     "congregation folder on the server; only the organizer and his helpers do. "
                     "To publish media, run “congsync setup --role organizer --organizer-dir DIR”."
@@ -131,14 +144,15 @@ class Config:
         unknown = sorted(set(data) - set(known))
         if unknown:
             raise ConfigError(
-                _("The configuration has settings congsync does not know: {names}.").format(
-                    names=", ".join(unknown)
+                fact(
+                    "The configuration has settings congsync does not know: {names}.",
+                    names=", ".join(unknown),
                 )
             )
         for required in ("url", "username", "folder", "media_dir"):
             if required not in data:
                 raise ConfigError(
-                    _("The configuration lacks the setting “{name}”.").format(name=required)
+                    fact("The configuration lacks the setting “{name}”.", name=required)
                 )
         values: dict[str, Any] = dict(data)
         for key in ("media_dir", "organizer_dir", "export_dir", "ca_bundle", "password_file"):
@@ -155,19 +169,20 @@ def validate_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme == "http":
         raise ConfigError(
-            _(
+            fact(
                 "The server address must start with https://. Plain http:// would send your "
                 "password and the congregation's media unencrypted, so congsync refuses it."
             )
         )
     if parts.scheme != "https" or not parts.netloc:
         raise ConfigError(
-            _(
-                "“{url}” is not a server address; it should look like https://example.org/dav/."
-            ).format(url=url)
+            fact(
+                "“{url}” is not a server address; it should look like https://example.org/dav/.",
+                url=url,
+            )
         )
     if parts.query or parts.fragment:
-        raise ConfigError(_("The server address must not contain “?” or “#”."))
+        raise ConfigError(fact("The server address must not contain “?” or “#”."))
 
 
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
@@ -180,10 +195,11 @@ def normalise_pin(text: str) -> str:
         clean = clean[7:]
     if not _SHA256_HEX.match(clean):
         raise ConfigError(
-            _(
+            fact(
                 "“{pin}” is not a SHA-256 fingerprint: it should be 64 hexadecimal digits "
-                "(0-9, a-f), as “congsync serve” prints them, with or without colons."
-            ).format(pin=text)
+                "(0-9, a-f), as “congsync serve” prints them, with or without colons.",
+                pin=text,
+            )
         )
     return clean
 
@@ -275,23 +291,28 @@ def check_folders(config: Config, paths: Paths) -> None:
     """
     if config.organizer_dir is not None and _overlap(config.media_dir, config.organizer_dir):
         raise ConfigError(
-            _(
+            fact(
                 "The media folder {media} and the organizer folder {organizer} are the same "
                 "folder, or one is inside the other. congsync would upload what it downloads and "
                 "download what it uploads without end, and recurring media would reach every "
-                "member as media of one meeting. Choose two separate folders."
-            ).format(media=config.media_dir, organizer=config.organizer_dir)
+                "member as media of one meeting. Choose two separate folders.",
+                media=config.media_dir,
+                organizer=config.organizer_dir,
+            )
         )
     for setting, folder in _profile_folders(config):
         for own in (paths.state_dir, paths.log_dir):
             if _overlap(folder, own):
                 raise ConfigError(
-                    _(
+                    fact(
                         "The folder {folder} ({setting}) and congsync's own folder {own} are the "
                         "same folder, or one is inside the other. congsync keeps its journal, "
                         "logs and temporary files there, and media synced into it would be mixed "
-                        "up with them. Choose another folder."
-                    ).format(folder=folder, setting=setting, own=own)
+                        "up with them. Choose another folder.",
+                        folder=folder,
+                        setting=setting,
+                        own=own,
+                    )
                 )
     if config.export_dir is not None:
         check_export_dir(config, config.export_dir, paths)
@@ -300,25 +321,31 @@ def check_folders(config: Config, paths: Paths) -> None:
         for data_dir in existing:
             if _overlap(folder, data_dir):
                 raise ConfigError(
-                    _(
+                    fact(
                         "The folder {folder} ({setting}) and Meeting Media Manager's data folder "
                         "{m3} are the same folder, or one is inside the other. Meeting Media "
                         "Manager keeps its own files there and changes or deletes them as it "
                         "needs. Choose a folder of its own, and name it in Meeting Media "
-                        "Manager's “folder to watch” setting."
-                    ).format(folder=folder, setting=setting, m3=data_dir)
+                        "Manager's “folder to watch” setting.",
+                        folder=folder,
+                        setting=setting,
+                        m3=data_dir,
+                    )
                 )
     exports = {export for data_dir in existing for export in m3_export_folders(data_dir)}
     for setting, folder in _profile_folders(config):
         for export in sorted(exports):
             if _overlap(folder, export):
                 raise ConfigError(
-                    _(
+                    fact(
                         "The folder {folder} ({setting}) and Meeting Media Manager's media "
                         "auto-export folder {export} are the same folder, or one is inside the "
                         "other. Meeting Media Manager deletes every file in its export folder "
-                        "that it did not put there itself. Choose another folder."
-                    ).format(folder=folder, setting=setting, export=export)
+                        "that it did not put there itself. Choose another folder.",
+                        folder=folder,
+                        setting=setting,
+                        export=export,
+                    )
                 )
 
 
@@ -326,37 +353,45 @@ def check_export_dir(config: Config, export: Path, paths: Paths) -> None:
     """The export folder is M³'s alone: it never overlaps a folder congsync writes into."""
     if _overlap(export, config.media_dir):
         raise ConfigError(
-            _(
+            fact(
                 "The export folder {export} and the media folder {media} are the same folder, "
                 "or one is inside the other. Meeting Media Manager deletes every file in its "
                 "export folder that it did not put there itself, so it would delete the media "
-                "congsync downloads. Choose two separate folders."
-            ).format(export=export, media=config.media_dir)
+                "congsync downloads. Choose two separate folders.",
+                export=export,
+                media=config.media_dir,
+            )
         )
     if config.organizer_dir is not None and _overlap(export, config.organizer_dir):
         raise ConfigError(
-            _(
+            fact(
                 "The export folder {export} and the organizer folder {organizer} are the same "
                 "folder, or one is inside the other. Meeting Media Manager deletes every file in "
                 "its export folder that it did not put there itself, and congsync would publish "
-                "the same media twice. Choose two separate folders."
-            ).format(export=export, organizer=config.organizer_dir)
+                "the same media twice. Choose two separate folders.",
+                export=export,
+                organizer=config.organizer_dir,
+            )
         )
     if _overlap(export, paths.state_dir):
         raise ConfigError(
-            _(
+            fact(
                 "The export folder {export} and congsync's state folder {own} are the same "
                 "folder, or one is inside the other. Meeting Media Manager would delete "
-                "congsync's journal there. Choose another folder."
-            ).format(export=export, own=paths.state_dir)
+                "congsync's journal there. Choose another folder.",
+                export=export,
+                own=paths.state_dir,
+            )
         )
     if _overlap(export, paths.log_dir):
         raise ConfigError(
-            _(
+            fact(
                 "The export folder {export} and congsync's log folder {own} are the same "
                 "folder, or one is inside the other. Meeting Media Manager would delete "
-                "congsync's logs there. Choose another folder."
-            ).format(export=export, own=paths.log_dir)
+                "congsync's logs there. Choose another folder.",
+                export=export,
+                own=paths.log_dir,
+            )
         )
 
 
@@ -365,21 +400,24 @@ def load_config(path: Path) -> Config:
         raw = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(
-            _(
-                "congsync is not set up yet ({path} does not exist). Run “congsync setup” first."
-            ).format(path=path)
+            fact(
+                "congsync is not set up yet ({path} does not exist). Run “congsync setup” first.",
+                path=path,
+            )
         ) from None
     except OSError as exc:
         raise ConfigError(
-            _("The configuration {path} cannot be read: {reason}.").format(
-                path=path, reason=exc.strerror or exc
+            fact(
+                "The configuration {path} cannot be read: {reason}.",
+                path=path,
+                reason=exc.strerror or exc,
             )
         ) from exc
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(
-            _("The configuration {path} is not valid TOML: {reason}.").format(path=path, reason=exc)
+            fact("The configuration {path} is not valid TOML: {reason}.", path=path, reason=exc)
         ) from exc
     return Config.from_toml(data)
 

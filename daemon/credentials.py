@@ -23,7 +23,7 @@ import keyring.errors
 
 from daemon.config import PASSWORD_FILE_VARIABLE, PASSWORD_VARIABLE, Config, Profile
 from daemon.errors import CredentialsError
-from daemon.i18n import _
+from daemon.i18n import fact
 
 SERVICE = "congsync"
 ENV_VAR = PASSWORD_VARIABLE
@@ -90,30 +90,34 @@ def _read_password_file(path: Path, *, private: bool) -> str:
             mode = os.fstat(fh.fileno()).st_mode
             if private and os.name == "posix" and mode & (stat.S_IRGRP | stat.S_IROTH):
                 raise CredentialsError(
-                    _(
+                    fact(
                         "The password file {path} can be read by other users (its permissions "
                         "are {mode}), so congsync does not use it. Make it private with "
-                        "“chmod 600 {path}”."
-                    ).format(path=path, mode=stat.filemode(mode))
+                        "“chmod 600 {path}”.",
+                        path=path,
+                        mode=stat.filemode(mode),
+                    )
                 )
             raw = fh.read()
     except OSError as exc:
         raise CredentialsError(
-            _("The password file {path} cannot be read: {reason}.").format(
-                path=path, reason=exc.strerror or exc
+            fact(
+                "The password file {path} cannot be read: {reason}.",
+                path=path,
+                reason=exc.strerror or exc,
             )
         ) from exc
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise CredentialsError(
-            _("The password file {path} is not UTF-8 text.").format(path=path)
+            fact("The password file {path} is not UTF-8 text.", path=path)
         ) from None
     # One trailing newline (as editors and `echo` leave) is not part of the password.
     if text.endswith("\n"):
         text = text[:-1].removesuffix("\r")
     if not text:
-        raise CredentialsError(_("The password file {path} is empty.").format(path=path))
+        raise CredentialsError(fact("The password file {path} is empty.", path=path))
     return text
 
 
@@ -127,22 +131,28 @@ def get_password(config: Config) -> str:
         stored = keyring.get_password(SERVICE, _account(config))
     except keyring.errors.KeyringError as exc:
         raise CredentialsError(
-            _(
+            fact(
                 "No password is available: the OS keyring cannot be used ({reason}). On a "
                 "computer without a keyring (a server), put the password in a file only you can "
                 "read and name it with --password-file FILE or the {file_env} environment "
                 "variable, or, in a systemd service, give it as the credential {credential} "
                 "(LoadCredential={credential}:FILE); {env} supplies it for one run. Or set up a "
                 "keyring (on Linux, a Secret Service such as GNOME Keyring or KWallet) and run "
-                "“congsync setup” again."
-            ).format(reason=exc, env=ENV_VAR, file_env=FILE_ENV_VAR, credential=CREDENTIAL_NAME)
+                "“congsync setup” again.",
+                reason=exc,
+                env=ENV_VAR,
+                file_env=FILE_ENV_VAR,
+                credential=CREDENTIAL_NAME,
+            )
         ) from exc
     if not stored:
         raise CredentialsError(
-            _(
+            fact(
                 "No password is stored for {account}. Run “congsync setup” to store it in the OS "
-                "keyring, or set the {env} environment variable for this run."
-            ).format(account=_account(config), env=ENV_VAR)
+                "keyring, or set the {env} environment variable for this run.",
+                account=_account(config),
+                env=ENV_VAR,
+            )
         )
     return stored
 
@@ -154,21 +164,25 @@ def store_password(config: Config, password: str) -> None:
         stored = keyring.get_password(SERVICE, _account(config))
     except keyring.errors.KeyringError as exc:
         raise CredentialsError(
-            _(
+            fact(
                 "The password cannot be stored: the OS keyring is not available ({reason}). "
                 "congsync never writes passwords into files itself. Install and unlock a keyring "
                 "(on Linux, GNOME Keyring or KWallet), or put the password in a file only you "
                 "can read and give it to setup and every run with --password-file FILE (or "
-                "{file_env}), or supply it for each run with the {env} environment variable."
-            ).format(reason=exc, env=ENV_VAR, file_env=FILE_ENV_VAR)
+                "{file_env}), or supply it for each run with the {env} environment variable.",
+                reason=exc,
+                env=ENV_VAR,
+                file_env=FILE_ENV_VAR,
+            )
         ) from exc
     if stored != password:
         raise CredentialsError(
-            _(
+            fact(
                 "The OS keyring accepted the password but does not give it back, so it was not "
                 "stored. Check that the keyring is unlocked, or supply the password for each run "
-                "with the {env} environment variable."
-            ).format(env=ENV_VAR)
+                "with the {env} environment variable.",
+                env=ENV_VAR,
+            )
         )
 
 
@@ -179,5 +193,5 @@ def forget_password(config: Config) -> None:
         pass  # nothing stored: nothing to forget
     except keyring.errors.KeyringError as exc:
         raise CredentialsError(
-            _("The password cannot be removed from the OS keyring: {reason}.").format(reason=exc)
+            fact("The password cannot be removed from the OS keyring: {reason}.", reason=exc)
         ) from exc

@@ -1,15 +1,16 @@
 """congsync's error tree: raised by the shell, turned into one plain sentence at the edge.
 
-Every error carries a user-facing `message` (already translated) and an exit code family
-that the CLI uses, so that scripts can tell configuration, authentication and
-network/server failures apart.
+Every error carries a fact, `text` (a `daemon.i18n.Text`: a message and its values), that each
+face says in its user's language when it shows it (`message`), while `str(error)` is the English
+sentence for logs; and an exit code family that the CLI uses, so that scripts can tell
+configuration, authentication and network/server failures apart.
 """
 
 from __future__ import annotations
 
 from enum import IntEnum
 
-from daemon.i18n import _
+from daemon.i18n import Text, as_text, fact
 
 
 class ExitCode(IntEnum):
@@ -29,9 +30,14 @@ class CongsyncError(Exception):
 
     exit_code: ExitCode = ExitCode.FAILURE
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Text) -> None:
+        self.text = as_text(message)
+        super().__init__(self.text.english())  # str(error): English, for the log
+
+    @property
+    def message(self) -> str:
+        """The sentence in the current language (translated now, when it is shown)."""
+        return str(self.text)
 
 
 class ConfigError(CongsyncError):
@@ -67,7 +73,7 @@ class ServerError(CongsyncError):
 
     exit_code = ExitCode.SERVER
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(self, message: str | Text, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
 
@@ -75,7 +81,7 @@ class ServerError(CongsyncError):
 class RateLimited(ServerError):
     """The server asked us to slow down (429/503), possibly saying for how long."""
 
-    def __init__(self, message: str, status: int, retry_after: float | None) -> None:
+    def __init__(self, message: str | Text, status: int, retry_after: float | None) -> None:
         super().__init__(message, status)
         self.retry_after = retry_after
 
@@ -83,7 +89,7 @@ class RateLimited(ServerError):
 class PreconditionFailed(ServerError):
     """A conditional request found the resource changed: not the expected version, or it now exists."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str | Text) -> None:
         super().__init__(message, 412)
 
 
@@ -151,10 +157,11 @@ class AlreadyRunning(CongsyncError):
 
     def __init__(self, pid: int | None) -> None:
         if pid is None:
-            message = _("congsync is already running for this configuration.")
+            message = fact("congsync is already running for this configuration.")
         else:
-            message = _("congsync is already running for this configuration (process {pid}).")
-            message = message.format(pid=pid)
+            message = fact(
+                "congsync is already running for this configuration (process {pid}).", pid=pid
+            )
         super().__init__(message)
         self.pid = pid
 
@@ -164,8 +171,8 @@ class DaemonNotRunning(CongsyncError):
 
     exit_code = ExitCode.NOT_RUNNING
 
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or _("congsync is not running. Start it with: congsync run"))
+    def __init__(self, message: str | Text | None = None) -> None:
+        super().__init__(message or fact("congsync is not running. Start it with: congsync run"))
 
 
 class ControlError(CongsyncError):
@@ -175,7 +182,7 @@ class ControlError(CongsyncError):
 class RequestRefused(CongsyncError):
     """The control endpoint refuses a request; `status` is the HTTP status it answers with."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str | Text) -> None:
         super().__init__(message)
         self.status = status
 

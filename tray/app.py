@@ -54,7 +54,7 @@ from typing import Any, Final
 from PIL import Image
 
 from daemon.errors import CongsyncError, TrayUnavailable
-from daemon.i18n import _
+from daemon.i18n import _, current_language
 from daemon.service.protocol import DaemonControl
 from daemon.service.status import State, StatusSnapshot
 from tray.icons import icon_frames, render_icon
@@ -298,6 +298,7 @@ class _Shown:
     title: str | None = None
     menu: tuple[MenuItem, ...] | None = None
     menu_at: float = 0.0  # time.monotonic() of the last menu replacement
+    language: str = ""  # the language the menu is in
 
 
 class TrayApp:
@@ -447,7 +448,10 @@ class TrayApp:
         on_main(partial(setattr, icon, "visible", True))
         self.ready.set()
         shown = _Shown(
-            image_key=_image_key(initial), title=icon.title, menu=build_menu(initial, self._clock())
+            image_key=_image_key(initial),
+            title=icon.title,
+            menu=build_menu(initial, self._clock()),
+            language=current_language(),
         )
         current = initial
         notices = [
@@ -573,13 +577,15 @@ class TrayApp:
         model = (MenuItem(words, None, enabled=False),) if stopping else build_menu(status, now)
         if model == shown.menu:
             return None
-        if _menu_shape(model) == _menu_shape(shown.menu):
+        relabelled = shown.language != current_language()  # a new language: at once
+        if not relabelled and _menu_shape(model) == _menu_shape(shown.menu):
             # Only wording changed ("3 of 12 files"): replace a menu at most once a second.
             wait = shown.menu_at + _MENU_WORDING_INTERVAL - time.monotonic()
             if wait > 0:
                 return wait
         shown.menu = model
         shown.menu_at = time.monotonic()
+        shown.language = current_language()
         _change(on_main, partial(setattr, icon, "menu", self._native_menu(pystray, model)), "menu")
         return None
 

@@ -65,7 +65,7 @@ def build_menu(status: StatusSnapshot, now: datetime) -> tuple[MenuItem, ...]:
     if status.state in (State.ERROR, State.ATTENTION) and status.message:
         # The message says what to do; give it whole lines rather than a truncated tooltip.
         items.append(_info(_headline(status)))
-        wrapped = textwrap.wrap(status.message, _MENU_LINE_WIDTH)
+        wrapped = textwrap.wrap(str(status.message), _MENU_LINE_WIDTH)
         if len(wrapped) > _MENU_MESSAGE_LINES:
             wrapped = [
                 *wrapped[: _MENU_MESSAGE_LINES - 1],

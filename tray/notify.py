@@ -117,4 +117,4 @@ def _problem(previous: StatusSnapshot | None, current: StatusSnapshot) -> Notifi
     else:
         title = _("congsync needs your attention")
         fallback = _("Open the congsync menu to see what needs your decision.")
-    return (title, current.message or fallback)
+    return (title, str(current.message) or fallback)

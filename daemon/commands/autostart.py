@@ -7,7 +7,7 @@ from pathlib import Path
 
 from daemon.config import Profile
 from daemon.errors import AutostartError
-from daemon.i18n import _
+from daemon.i18n import _, fact
 from daemon.service.autostart import (
     SYSTEMCTL_DISABLE,
     SYSTEMCTL_ENABLE,
@@ -65,9 +65,10 @@ def turn_off(entry: AutostartEntry, profile: Profile, *, systemd: bool) -> int:
     if systemd and systemd_unit_enabled():
         # Removing the unit first would leave systemd holding a link to nothing.
         raise AutostartError(
-            _(
-                "The systemd user service is still enabled. Run “{command}” first, then this command again."
-            ).format(command=SYSTEMCTL_DISABLE)
+            fact(
+                "The systemd user service is still enabled. Run “{command}” first, then this command again.",
+                command=SYSTEMCTL_DISABLE,
+            )
         )
     before = disable(entry)
     if systemd:

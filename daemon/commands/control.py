@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from daemon.config import Profile
 from daemon.errors import ConfigError, DaemonNotRunning
-from daemon.i18n import _, format_when
+from daemon.i18n import _, fact, format_when
 from daemon.service.control import ControlClient
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
@@ -18,9 +18,7 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 def parse_duration(text: str) -> timedelta:
     match = _DURATION.match(text.lower())
     if match is None:
-        raise ConfigError(
-            _("“{text}” is not a duration; write e.g. 30m, 1h or 2d.").format(text=text)
-        )
+        raise ConfigError(fact("“{text}” is not a duration; write e.g. 30m, 1h or 2d.", text=text))
     return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 

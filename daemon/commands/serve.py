@@ -11,7 +11,7 @@ from pathlib import Path
 
 from daemon.config import Profile
 from daemon.errors import AccountsError, ConfigError
-from daemon.i18n import _
+from daemon.i18n import _, fact
 from daemon.server.accounts import add_account, load_accounts, remove_account
 from daemon.server.certificate import spaced
 from daemon.server.serve import ServeOptions, ServeServer, default_users_file
@@ -22,7 +22,7 @@ def _users_file(args: argparse.Namespace) -> Path:
     if args.users:
         return Path(args.users).expanduser().absolute()
     if not args.root:
-        raise ConfigError(_("Say which folder is served (--root DIR) or give --users FILE."))
+        raise ConfigError(fact("Say which folder is served (--root DIR) or give --users FILE."))
     return default_users_file(Path(args.root).expanduser())
 
 
@@ -31,7 +31,7 @@ def _read_password(from_stdin: bool) -> str:
         return sys.stdin.readline().rstrip("\r\n")
     first = getpass.getpass(_("Password: "))
     if getpass.getpass(_("The same password again: ")) != first:
-        raise AccountsError(_("The two passwords differ; nothing was changed."))
+        raise AccountsError(fact("The two passwords differ; nothing was changed."))
     return first
 
 
@@ -60,7 +60,7 @@ def _user(args: argparse.Namespace) -> int:
 
 def options_from(args: argparse.Namespace) -> ServeOptions:
     if not args.root:
-        raise ConfigError(_("Say which folder to serve: congsync serve --root DIR"))
+        raise ConfigError(fact("Say which folder to serve: congsync serve --root DIR"))
     return ServeOptions(
         root=Path(args.root).expanduser().absolute(),
         host=args.host,

@@ -10,7 +10,7 @@ from daemon.config import Profile
 from daemon.core.layout import CongregationSettings
 from daemon.core.settings import describe, set_local
 from daemon.errors import ConfigError
-from daemon.i18n import _
+from daemon.i18n import _, fact
 from daemon.service.root import ProfileRoot
 from daemon.sync.congregation import cached_settings
 
@@ -65,7 +65,7 @@ def set_value(args: argparse.Namespace, profile: Profile) -> int:
     for assignment in args.assignments:
         key, sep, value = assignment.partition("=")
         if not sep:
-            raise ConfigError(_("Write each setting as KEY=VALUE, e.g. weeks_ahead=3."))
+            raise ConfigError(fact("Write each setting as KEY=VALUE, e.g. weeks_ahead=3."))
         changed = set_local(changed, key.strip(), value.strip(), congregation)
     profile.save(changed)
     print(_("Saved. A running congsync picks the change up at its next sync."))

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from daemon.config import Config, Profile
+from daemon.core.settings import language_setting
 from daemon.credentials import (
     CREDENTIAL_NAME,
     ENV_VAR,
@@ -18,7 +19,7 @@ from daemon.credentials import (
     supplied_password,
 )
 from daemon.errors import ConfigError, CongsyncError, NotFound
-from daemon.i18n import _, weekday_name
+from daemon.i18n import _, fact, weekday_name
 from daemon.service.control import ControlClient
 from daemon.service.setup_flow import FolderNotThere, build_config, save_setup
 from daemon.sync.connection import read_congregation_settings
@@ -60,8 +61,10 @@ def _day_flag(raw: str | None, flag: str) -> int | None:
     day = parse_weekday(raw)
     if day is None:
         raise ConfigError(
-            _("{flag} takes a day, Monday to Sunday (or 0 to 6), not “{value}”.").format(
-                flag=flag, value=raw
+            fact(
+                "{flag} takes a day, Monday to Sunday (or 0 to 6), not “{value}”.",
+                flag=flag,
+                value=raw,
             )
         )
     return day
@@ -122,7 +125,7 @@ def _read_password(
     if args.password_stdin:
         line = sys.stdin.readline().rstrip("\r\n")
         if not line:
-            raise ConfigError(_("--password-stdin was given, but standard input was empty."))
+            raise ConfigError(fact("--password-stdin was given, but standard input was empty."))
         return line, True
     if args.password_file:
         named = replace(profile, password_file=Path(args.password_file).expanduser())
@@ -133,17 +136,18 @@ def _read_password(
     if interactive or sys.stdin.isatty():
         password = getpass.getpass(_("Password (stored in the OS keyring): "))
         if not password:
-            raise ConfigError(_("The password is empty."))
+            raise ConfigError(fact("The password is empty."))
         return password, True
     supplied = supplied_password(profile)  # CONGSYNC_PASSWORD(_FILE), a systemd credential
     if supplied is not None:
         return supplied.password, False
     raise ConfigError(
-        _(
+        fact(
             "No password given. Use --password-stdin (e.g. from a password manager), run setup in "
             "a terminal to be asked, name a password file with --password-file FILE, or set "
-            "{env} for this run."
-        ).format(env=ENV_VAR)
+            "{env} for this run.",
+            env=ENV_VAR,
+        )
     )
 
 
@@ -214,8 +218,9 @@ def run(args: argparse.Namespace, profile: Profile) -> int:
     ]
     if missing:
         raise ConfigError(
-            _("setup needs {flags} (or run it in a terminal without flags to be asked).").format(
-                flags=", ".join(missing)
+            fact(
+                "setup needs {flags} (or run it in a terminal without flags to be asked).",
+                flags=", ".join(missing),
             )
         )
     config = build_config(
@@ -230,6 +235,7 @@ def run(args: argparse.Namespace, profile: Profile) -> int:
         ca_bundle=args.ca_bundle,
         pin_sha256=args.pin_sha256,
         weeks_ahead=args.weeks_ahead or 2,
+        language=language_setting(getattr(args, "language", None) or ""),
         mw_day=_day_flag(args.mw_day, "--midweek-day"),
         we_day=_day_flag(args.we_day, "--weekend-day"),
         password_file=args.password_file,
@@ -255,8 +261,8 @@ def run(args: argparse.Namespace, profile: Profile) -> int:
     except FolderNotThere as exc:
         if not (interactive and _ask(_("Create it? (yes/no)"), "no").lower() in ("y", "yes")):
             raise NotFound(
-                _("{problem} Run setup again with --create-folder to create it.").format(
-                    problem=exc.message
+                fact(
+                    "{problem} Run setup again with --create-folder to create it.", problem=exc.text
                 ),
                 404,
             ) from None

@@ -10,7 +10,7 @@ from typing import Any
 
 from daemon.commands._render import moment_words, summarise
 from daemon.config import Profile
-from daemon.i18n import _
+from daemon.i18n import _, render_json
 from daemon.service.control import ControlClient
 from daemon.service.readiness_words import missing_lines, next_meeting, readiness_sentence
 from daemon.service.root import ProfileRoot
@@ -34,6 +34,7 @@ def collect(profile: Profile) -> dict[str, Any]:
         "paused_until": live.get("paused_until"),
         "next_retry_at": live.get("next_retry_at"),
         "cycles_finished": live.get("cycles_finished", 0),
+        "language": live.get("language"),  # the one the daemon speaks (tray, panel)
         "config_file": str(profile.paths.config_file),
         "settings": settings,
         "last_sync_at": live.get("last_sync_at") or last_sync_at,
@@ -60,8 +61,9 @@ def run(args: argparse.Namespace, profile: Profile) -> int:
                     time=until
                 )
             )
-    elif data["message"]:
-        print("  " + data["message"])
+    elif message := render_json(data["message"]):
+        # The daemon's fact, said in this command's language (it may speak another)
+        print("  " + message)
     retry = moment_words(data["next_retry_at"])
     if retry is not None and data["state"] != "paused":
         print("  " + _("Next try: {time}.").format(time=retry))

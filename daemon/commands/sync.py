@@ -12,7 +12,7 @@ from typing import Any
 from daemon.commands._render import summarise
 from daemon.config import Profile
 from daemon.errors import ExitCode
-from daemon.i18n import _
+from daemon.i18n import _, render_json
 from daemon.service.control import ControlClient
 from daemon.service.root import ProfileRoot
 from daemon.service.status import Progress
@@ -85,7 +85,8 @@ def _sync_through_daemon(client: ControlClient, args: argparse.Namespace) -> int
                 )
             )
         else:
-            print(_("congsync: {message}").format(message=document.get("message")), file=sys.stderr)
+            message = render_json(document.get("message"))
+            print(_("congsync: {message}").format(message=message), file=sys.stderr)
         return code
     result = SyncResult.from_json(document.get("last_result") or {})
     print_result(result, as_json=args.json)

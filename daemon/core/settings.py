@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from daemon.core.layout import CongregationSettings
 from daemon.core.rates import parse_rate
 from daemon.errors import ConfigError
-from daemon.i18n import _
+from daemon.i18n import SUPPORTED_LANGUAGES, fact, supported_language
 
 if TYPE_CHECKING:  # the core reads the configuration record, never the file
     from daemon.config import Config
@@ -34,6 +34,7 @@ LOCAL_KEYS = (
     "notifications",
     "max_rate",
     "convert",
+    "language",
 )
 
 
@@ -93,8 +94,25 @@ def _rate(value: Any) -> int:
         return parse_rate(value)
     except ValueError as problem:
         raise ConfigError(
-            _("The setting max_rate cannot be used: {problem}").format(problem=problem)
+            fact("The setting max_rate cannot be used: {problem}", problem=problem)
         ) from None
+
+
+def language_setting(raw: str) -> str:
+    """The `language` setting from what a user typed: "" (or "auto") for the system's
+    language, else a language congsync speaks ("sl", "pt_BR" → "pt")."""
+    if raw.strip().lower() in ("", "auto", "automatic", "system"):
+        return ""
+    found = supported_language(raw)
+    if found is None:
+        raise ConfigError(
+            fact(
+                "congsync does not speak “{value}”; the languages are {known}, or auto for the system's.",
+                value=raw,
+                known=", ".join(SUPPORTED_LANGUAGES),
+            )
+        )
+    return found
 
 
 def describe(config: Config, congregation: CongregationSettings) -> list[SettingView]:
@@ -116,7 +134,8 @@ def describe(config: Config, congregation: CongregationSettings) -> list[Setting
         ("we_start_time", congregation.we_start_time),
         ("date_folder_format", congregation.output_folder_date_format),
         ("congregation_name", congregation.congregation_name),
-        ("language", congregation.lang),
+        # the language of the congregation's media (M³'s), not the one congsync speaks
+        ("media_language", congregation.lang),
     ):
         views.append(SettingView(key, value, value is not None, "congregation"))
     return views
@@ -129,7 +148,9 @@ def parse_local_value(key: str, raw: str) -> Any:
             return True
         if lowered in ("off", "false", "no", "0"):
             return False
-        raise ConfigError(_("{key} must be on or off.").format(key=key))
+        raise ConfigError(fact("{key} must be on or off.", key=key))
+    if key == "language":
+        return language_setting(raw)
     if key == "max_rate":
         _rate(raw)
         return raw.strip()
@@ -139,7 +160,7 @@ def parse_local_value(key: str, raw: str) -> Any:
         return int(raw)
     except ValueError:
         raise ConfigError(
-            _("The setting {key} takes a whole number, not “{value}”.").format(key=key, value=raw)
+            fact("The setting {key} takes a whole number, not “{value}”.", key=key, value=raw)
         ) from None
 
 
@@ -147,16 +168,20 @@ def set_local(config: Config, key: str, raw: str, congregation: CongregationSett
     """Change one local setting; refused when unknown or locked by the congregation."""
     if key not in LOCAL_KEYS:
         raise ConfigError(
-            _("There is no local setting {key}; the settings are {known}.").format(
-                key=key, known=", ".join(LOCAL_KEYS)
+            fact(
+                "There is no local setting {key}; the settings are {known}.",
+                key=key,
+                known=", ".join(LOCAL_KEYS),
             )
         )
     dotted = LOCKABLE.get(key)
     if dotted and _congregation_value(congregation, dotted) is not None:
         raise ConfigError(
-            _(
+            fact(
                 "The setting {key} is set for the whole congregation by the organizer "
-                "({dotted} in forcedPrefs.json), so it cannot be changed on this computer."
-            ).format(key=key, dotted=dotted)
+                "({dotted} in forcedPrefs.json), so it cannot be changed on this computer.",
+                key=key,
+                dotted=dotted,
+            )
         )
     return config.with_changes(**{key: parse_local_value(key, raw)})

@@ -23,7 +23,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from daemon.errors import AccountsError
-from daemon.i18n import _
+from daemon.i18n import fact
 from daemon.server.webdav import write_private
 
 ORGANIZER = "organizer"
@@ -47,10 +47,11 @@ class Account:
 def check_name(name: str) -> str:
     if not _NAME.match(name):
         raise AccountsError(
-            _(
+            fact(
                 "“{name}” cannot be an account name: use up to 64 letters, digits, dots, "
-                "dashes, underscores or @, starting with a letter or digit."
-            ).format(name=name)
+                "dashes, underscores or @, starting with a letter or digit.",
+                name=name,
+            )
         )
     return name
 
@@ -63,12 +64,12 @@ def load_accounts(path: Path) -> dict[str, Account]:
         return {}
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise AccountsError(
-            _("The accounts file {path} cannot be read: {reason}").format(path=path, reason=exc)
+            fact("The accounts file {path} cannot be read: {reason}", path=path, reason=exc)
         ) from exc
     accounts: dict[str, Account] = {}
     users = data.get("users", {})
     if not isinstance(users, dict):
-        raise AccountsError(_("The accounts file {path} is damaged.").format(path=path))
+        raise AccountsError(fact("The accounts file {path} is damaged.", path=path))
     for name, entry in users.items():
         if (
             not isinstance(entry, dict)
@@ -76,7 +77,7 @@ def load_accounts(path: Path) -> dict[str, Account]:
             or not str(entry.get("hash", "")).startswith("$argon2")
         ):
             raise AccountsError(
-                _("The account “{name}” in {path} is damaged.").format(name=name, path=path)
+                fact("The account “{name}” in {path} is damaged.", name=name, path=path)
             )
         accounts[name] = Account(name, str(entry["role"]), str(entry["hash"]))
     return accounts
@@ -100,9 +101,9 @@ def add_account(path: Path, name: str, role: str, password: str) -> bool:
     """Add or replace an account; True if it replaced one of that name."""
     check_name(name)
     if role not in ROLES:
-        raise AccountsError(_("The role must be “member” or “organizer”."))
+        raise AccountsError(fact("The role must be “member” or “organizer”."))
     if not password:
-        raise AccountsError(_("The password is empty."))
+        raise AccountsError(fact("The password is empty."))
     accounts = load_accounts(path)
     replaced = name in accounts
     accounts[name] = Account(name, role, _HASHER.hash(password))
@@ -113,9 +114,7 @@ def add_account(path: Path, name: str, role: str, password: str) -> bool:
 def remove_account(path: Path, name: str) -> None:
     accounts = load_accounts(path)
     if name not in accounts:
-        raise AccountsError(
-            _("There is no account “{name}” in {path}.").format(name=name, path=path)
-        )
+        raise AccountsError(fact("There is no account “{name}” in {path}.", name=name, path=path))
     del accounts[name]
     save_accounts(path, accounts)
 

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from daemon.errors import ConfigError
-from daemon.i18n import _
+from daemon.i18n import fact
 from daemon.server.webdav import write_private
 
 VALID_DAYS = 10 * 365  # clients pin it; a renewal means telling every member the new fingerprint
@@ -26,7 +26,7 @@ def fingerprint_of_pem(pem: bytes) -> str:
     try:
         der = ssl.PEM_cert_to_DER_cert(pem.decode("ascii"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ConfigError(_("This is not a PEM certificate: {reason}").format(reason=exc)) from exc
+        raise ConfigError(fact("This is not a PEM certificate: {reason}", reason=exc)) from exc
     return hashlib.sha256(der).hexdigest()
 
 

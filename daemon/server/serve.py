@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from daemon.errors import AccountsError, ConfigError
-from daemon.i18n import _
+from daemon.i18n import fact
 from daemon.server.accounts import AccountStore
 from daemon.server.certificate import ensure_self_signed, fingerprint_of_pem
 from daemon.server.gate import ACCESS_LOGGER, LoginBrake, ServeGate
@@ -26,7 +26,7 @@ def server_dir(root: Path) -> Path:
     """Where `congsync serve` keeps what belongs to the share of `root`."""
     resolved = root.absolute()
     if not resolved.name:
-        raise ConfigError(_("congsync does not serve a whole disk; name a folder on it."))
+        raise ConfigError(fact("congsync does not serve a whole disk; name a folder on it."))
     return resolved.parent / f"{resolved.name}.congsync-server"
 
 
@@ -51,15 +51,15 @@ class ServeServer:
     def __init__(self, options: ServeOptions, brake: LoginBrake | None = None) -> None:
         root = options.root.absolute()
         if not root.is_dir():
-            raise ConfigError(_("The folder to serve does not exist: {path}").format(path=root))
+            raise ConfigError(fact("The folder to serve does not exist: {path}", path=root))
         if (options.cert is None) != (options.key is None):
-            raise ConfigError(_("Give both --cert and --key, or neither."))
+            raise ConfigError(fact("Give both --cert and --key, or neither."))
         here = server_dir(root)
         if options.cert is not None and options.key is not None:
             cert, key = options.cert, options.key
             for path in (cert, key):
                 if not path.is_file():
-                    raise ConfigError(_("There is no file {path}.").format(path=path))
+                    raise ConfigError(fact("There is no file {path}.", path=path))
             self.self_signed = False
         else:
             cert, key = ensure_self_signed(here / "tls", options.host)
@@ -70,18 +70,22 @@ class ServeServer:
             # Every account may read the whole served folder.
             if secret.absolute().resolve().is_relative_to(root.resolve()):
                 raise ConfigError(
-                    _(
+                    fact(
                         "{path} is inside the served folder, where every account could read it; "
-                        "keep it outside {root}."
-                    ).format(path=secret, root=root)
+                        "keep it outside {root}.",
+                        path=secret,
+                        root=root,
+                    )
                 )
         store = AccountStore(self.users_file)
         if not store.names():
             raise AccountsError(
-                _(
+                fact(
                     "No accounts in {path} yet, so nobody could sign in. Add one first: "
-                    "congsync serve user add NAME --organizer --root {root}"
-                ).format(path=self.users_file, root=root)
+                    "congsync serve user add NAME --organizer --root {root}",
+                    path=self.users_file,
+                    root=root,
+                )
             )
         self.access_log_path = here / "access.log"
         # A logger of its own per server, so two servers in one process keep separate logs.

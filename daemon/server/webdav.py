@@ -31,7 +31,7 @@ from wsgidav.request_resolver import RequestResolver
 from wsgidav.wsgidav_app import WsgiDAVApp
 
 from daemon.errors import ConfigError
-from daemon.i18n import _
+from daemon.i18n import fact
 
 __all__ = ["DavServer", "TLSMaterial", "WSGIApp", "make_tls"]
 
@@ -338,13 +338,14 @@ class DavServer:
     ) -> None:
         if not allow_remote and not is_loopback_host(host):
             raise ConfigError(
-                _(
+                fact(
                     "The built-in server only listens on this computer (127.0.0.1), "
-                    "not on {host}. Allow remote access explicitly to serve other computers."
-                ).format(host=host)
+                    "not on {host}. Allow remote access explicitly to serve other computers.",
+                    host=host,
+                )
             )
         if not root.is_dir():
-            raise ConfigError(_("The folder to serve does not exist: {path}").format(path=root))
+            raise ConfigError(fact("The folder to serve does not exist: {path}", path=root))
         self._root = root
         self._tls = tls
         self._host = host.strip("[]")

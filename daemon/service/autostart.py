@@ -19,7 +19,7 @@ from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 from typing import Literal
 
 from daemon.errors import AutostartError, ConfigError, LocalDiskError
-from daemon.i18n import _
+from daemon.i18n import fact
 
 Platform = Literal["linux", "macos", "windows"]
 
@@ -83,9 +83,10 @@ def _reject_control_characters(values: Sequence[str]) -> None:
     for value in values:
         if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
             raise ConfigError(
-                _(
-                    "The path {path!r} contains a control character, so congsync cannot start it at login."
-                ).format(path=value)
+                fact(
+                    "The path {path!r} contains a control character, so congsync cannot start it at login.",
+                    path=value,
+                )
             )
 
 
@@ -293,7 +294,7 @@ def entry_for_this_computer(
     platform = current_platform()
     if systemd:
         if platform != "linux":
-            raise ConfigError(_("“--systemd” is for Linux only."))
+            raise ConfigError(fact("“--systemd” is for Linux only."))
         return systemd_entry(interpreter=interpreter, env=env, home=home)
     pythonw = platform == "windows" and Path(windowless_interpreter(interpreter)).is_file()
     return autostart_entry(
@@ -308,7 +309,7 @@ def read_existing(path: Path) -> str | None:
         return None
     except OSError as exc:
         raise LocalDiskError(
-            _("{path} cannot be read: {reason}.").format(path=path, reason=exc.strerror or exc)
+            fact("{path} cannot be read: {reason}.", path=path, reason=exc.strerror or exc)
         ) from exc
 
 
@@ -333,9 +334,10 @@ def _write_atomic(path: Path, content: str) -> None:
 
 def _foreign(path: PurePath) -> AutostartError:
     return AutostartError(
-        _(
-            "{path} was not written by congsync, so congsync leaves it alone. Remove or rename it yourself if it should go."
-        ).format(path=path)
+        fact(
+            "{path} was not written by congsync, so congsync leaves it alone. Remove or rename it yourself if it should go.",
+            path=path,
+        )
     )
 
 
@@ -350,9 +352,7 @@ def enable(entry: AutostartEntry) -> EntryState:
             _write_atomic(path, entry.content)
         except OSError as exc:
             raise LocalDiskError(
-                _("{path} cannot be written: {reason}.").format(
-                    path=path, reason=exc.strerror or exc
-                )
+                fact("{path} cannot be written: {reason}.", path=path, reason=exc.strerror or exc)
             ) from exc
     return before
 
@@ -368,9 +368,7 @@ def disable(entry: AutostartEntry) -> EntryState:
             path.unlink(missing_ok=True)
         except OSError as exc:
             raise LocalDiskError(
-                _("{path} cannot be removed: {reason}.").format(
-                    path=path, reason=exc.strerror or exc
-                )
+                fact("{path} cannot be removed: {reason}.", path=path, reason=exc.strerror or exc)
             ) from exc
     return before
 

@@ -29,6 +29,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
 
+from daemon.errors import CongsyncError
+from daemon.i18n import apply_setting, current_language
 from daemon.paths import Paths
 from daemon.service.control import ControlServer, Route
 from daemon.service.instance import SingleInstance, read_lock_pid
@@ -74,6 +76,7 @@ class Daemon:
         meetings: Callable[[], Sequence[MeetingSummary]] | None = None,
         state_check_every: float | None = 5.0,
         routes: Mapping[str, Mapping[str, Route]] | None = None,
+        language: Callable[[], str] | None = None,
     ) -> None:
         self._paths = paths
         self._runner = runner
@@ -87,6 +90,8 @@ class Daemon:
         self._meetings = meetings
         self._routes = routes  # more pages for the control endpoint (the panel)
         self._companions: list[Companion] = []
+        # The `language` setting as the configuration says it now ("" = the system's).
+        self._language_setting = language
 
         self._lock = threading.RLock()
         self._quit = threading.Event()
@@ -166,9 +171,11 @@ class Daemon:
                 role=self._role,
                 media_dir=self._media_dir,
                 organizer_dir=self._organizer_dir,
+                language=current_language(),
             ),
         )
         self._board = board
+        self.apply_language()
         for listener in self._early_listeners:
             board.subscribe(listener)
         self._early_listeners.clear()
@@ -367,12 +374,34 @@ class Daemon:
         """New settings (and perhaps a new runner): restart the cycle with a full listing."""
         if runner is not None:
             self._runner = runner
+        self.apply_language()
         self._require_scheduler().config_changed()
 
     def credentials_changed(self) -> None:
         """A new password was saved: sync now, also out of a "wrong password" error. The runner
         looks for a new password when the server refuses the one it has (`ProfileRoot`)."""
+        # The panel's and `congsync setup`'s saves end here: the language may have changed too.
+        self.apply_language()
         self._require_scheduler().config_changed()
+
+    def apply_language(self, setting: str | None = None) -> str:
+        """Speak the language the configuration asks for now (`setting`, else read it again):
+        the tray re-renders at once (the status says the new language), the panel's next page
+        and the next notification are in it. `--lang` given to `congsync run` still wins."""
+        if setting is None and self._language_setting is not None:
+            try:
+                setting = self._language_setting()
+            except CongsyncError as exc:
+                logger.warning("The language setting cannot be read: %s", exc)
+                return current_language()
+        if setting is None:
+            return current_language()
+        language = apply_setting(setting)
+        board = self._board
+        if board is not None and board.snapshot().language != language:
+            logger.info("congsync speaks %s now", language)
+            board.update(language=language)
+        return language
 
     def quit(self) -> None:
         """Ask the daemon to end; returns at once.

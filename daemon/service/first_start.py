@@ -18,7 +18,7 @@ from datetime import datetime
 from http import HTTPStatus
 
 from daemon.errors import RequestRefused
-from daemon.i18n import _
+from daemon.i18n import fact
 from daemon.paths import Paths
 from daemon.service.control import ControlServer, Request, Response, Route
 from daemon.service.control.api import Context
@@ -37,7 +37,7 @@ def not_set_up() -> StatusSnapshot:
     """The status while only the setup page is served."""
     return StatusSnapshot(
         state=State.ATTENTION,
-        message=_("congsync is not set up yet: fill in its Setup page."),
+        message=fact("congsync is not set up yet: fill in its Setup page."),
     )
 
 
@@ -125,7 +125,7 @@ class SetupOnlyControl:
 
 def _not_yet() -> RequestRefused:
     return RequestRefused(
-        HTTPStatus.CONFLICT, _("congsync is not set up yet: finish the setup page first.")
+        HTTPStatus.CONFLICT, fact("congsync is not set up yet: finish the setup page first.")
     )
 
 

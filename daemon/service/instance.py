@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Self
 
 from daemon.errors import AlreadyRunning, Cancelled
-from daemon.i18n import _
+from daemon.i18n import fact
 from daemon.paths import Paths
 from daemon.sync.media_folder import INTERNAL, disk_error
 
@@ -175,7 +175,7 @@ def media_folder_lock(media_dir: Path, cancel: threading.Event) -> Iterator[None
                 )
                 said = True
             if cancel.wait(_MEDIA_LOCK_POLL):
-                raise Cancelled(_("Stopped on request."))
+                raise Cancelled(fact("Stopped on request."))
     except OSError as exc:
         raise disk_error(exc, media_dir) from exc
     try:

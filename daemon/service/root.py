@@ -61,6 +61,7 @@ class ProfileRoot:
         self._dav: DavClient | None = None
         self._dav_key: tuple[object, ...] | None = None
         self._lock = threading.Lock()
+        self._daemon: Daemon | None = None  # told when a cycle finds the language changed
 
     def close(self) -> None:
         if self._dav is not None and self._journal is not None:
@@ -165,6 +166,8 @@ class ProfileRoot:
         """One complete sync with the configuration as it is now on disk (`now`: the local
         wall-clock time quiet during meetings goes by, default the clock)."""
         config = self.profile.reload()  # edits to the configuration apply at the next cycle
+        if self._daemon is not None:
+            self._daemon.apply_language(config.language)
         register_secret(self.password())
         # Whoever else syncs this media folder (a daemon whose state folder was removed, another
         # configuration) waits for, or makes this cycle wait: two cycles never run at once on it.
@@ -252,7 +255,9 @@ class ProfileRoot:
             meetings=self.meetings,
             scheduler_options=options,
             routes=self.panel_routes(),
+            language=lambda: self.profile.reload().language,
         )
+        self._daemon = daemon
         if config.is_organizer:
             assert config.organizer_dir is not None  # Config guarantees it for organizers
             daemon.add_companion(OrganizerWatcher(config.organizer_dir, _sync_soon(daemon)))

@@ -61,7 +61,7 @@ from daemon.errors import (
     UnsafeToProceed,
 )
 from daemon.files import write_json_atomic
-from daemon.i18n import _, format_clock, format_moment, ngettext
+from daemon.i18n import NO_TEXT, Text, fact, plural_fact, verbatim
 from daemon.service.status import Progress, State, StatusBoard, now_iso
 from daemon.sync.result import SyncResult
 
@@ -486,11 +486,12 @@ class SyncScheduler:
         self._next_delay = self._interval * self._rng.uniform(1 - self._jitter, 1 + self._jitter)
         state, message = self._resting_state_locked()
         if not self._paused and result.errors:
-            message = ngettext(
+            message = plural_fact(
                 "The last sync could not update {count} file; the log has the details.",
                 "The last sync could not update {count} files; the log has the details.",
                 len(result.errors),
-            ).format(count=len(result.errors))
+                count=len(result.errors),
+            )
         if result.uploaded or result.moved or result.deleted_remote or result.conflicts:
             logger.info(
                 "Sync cycle finished: %d uploaded, %d moved and %d deleted on the server, "
@@ -540,11 +541,11 @@ class SyncScheduler:
         # Server trouble, a full disk, a bug: say so, and keep trying with the same backoff.
         return State.ERROR, delay
 
-    def _resting_state_locked(self) -> tuple[State, str]:
+    def _resting_state_locked(self) -> tuple[State, Text]:
         """The state between cycles when nothing went wrong: idle, or paused."""
         if self._paused:
             return State.PAUSED, _pause_message(self._paused_until)
-        return State.IDLE, ""
+        return State.IDLE, NO_TEXT
 
     # -- scheduling ---------------------------------------------------------------------------
 
@@ -761,41 +762,40 @@ def read_pause_file(path: Path) -> SavedPause | None:
     return SavedPause(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
-def _when(moment: datetime) -> str:
-    """A time for a sentence: the clock time today, with the date when further away."""
-    local = moment.astimezone()
-    if local.date() == datetime.now().astimezone().date():
-        return format_clock(local)
-    return format_moment(local)
-
-
-def _pause_message(until: datetime | None) -> str:
+def _pause_message(until: datetime | None) -> Text:
     if until is None:
         # Face-neutral: each face says how to resume (the tray's menu, `congsync resume`).
-        return _("Syncing is paused until resumed.")
-    return _("Syncing is paused until {time}.").format(time=_when(until))
+        return fact("Syncing is paused until resumed.")
+    # A moment: said as the clock time when it is today, with the day when further away.
+    return fact("Syncing is paused until {time}.", time=until)
 
 
-def _failure_message(exc: Exception, state: State, retry_at: datetime | None) -> str:
-    reason = exc.message if isinstance(exc, CongsyncError) else str(exc) or type(exc).__name__
+def _failure_message(exc: Exception, state: State, retry_at: datetime | None) -> Text:
+    reason: Text = (
+        exc.text if isinstance(exc, CongsyncError) else verbatim(str(exc) or type(exc).__name__)
+    )
     if state is State.ATTENTION:
         return reason  # the safety stop's own message says what to check and how to confirm
-    when = _when(retry_at) if retry_at is not None else ""
+    when: datetime | str = retry_at if retry_at is not None else ""
     if isinstance(exc, RateLimited):
-        return _("The server asked congsync to slow down. Trying again at {time}.").format(
-            time=when
-        )
+        return fact("The server asked congsync to slow down. Trying again at {time}.", time=when)
     if state is State.OFFLINE:
-        return _("The server cannot be reached. {reason} Trying again at {time}.").format(
-            reason=reason, time=when
+        return fact(
+            "The server cannot be reached. {reason} Trying again at {time}.",
+            reason=reason,
+            time=when,
         )
     if isinstance(exc, _NEEDS_USER):
-        return _("{reason} congsync tries again at {time}, or as soon as you sync.").format(
-            reason=reason, time=when
+        return fact(
+            "{reason} congsync tries again at {time}, or as soon as you sync.",
+            reason=reason,
+            time=when,
         )
     if not isinstance(exc, CongsyncError):
-        return _(
+        return fact(
             "An unexpected problem stopped the sync ({reason}); the log has the details. "
-            "Trying again at {time}."
-        ).format(reason=reason, time=when)
-    return _("{reason} Trying again at {time}.").format(reason=reason, time=when)
+            "Trying again at {time}.",
+            reason=reason,
+            time=when,
+        )
+    return fact("{reason} Trying again at {time}.", reason=reason, time=when)

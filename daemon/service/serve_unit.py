@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from daemon.errors import ConfigError, LocalDiskError
-from daemon.i18n import _
+from daemon.i18n import _, fact
 from daemon.server.serve import ServeOptions, server_dir
 from daemon.service.autostart import _reject_control_characters, _systemd_word
 
@@ -81,7 +81,7 @@ def unit_path(*, system: bool) -> Path:
 def install_service(options: ServeOptions, *, system: bool, print_only: bool) -> int:
     if not sys.platform.startswith("linux"):
         raise ConfigError(
-            _("--install-service writes a systemd unit, which only Linux has; see packaging/.")
+            fact("--install-service writes a systemd unit, which only Linux has; see packaging/.")
         )
     user = getpass.getuser()
     if system and user == "root":
@@ -102,7 +102,7 @@ def install_service(options: ServeOptions, *, system: bool, print_only: bool) ->
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise LocalDiskError(
-            _("The unit {path} cannot be written: {reason}").format(path=path, reason=exc)
+            fact("The unit {path} cannot be written: {reason}", path=path, reason=exc)
         ) from exc
     scope = "" if system else "--user "
     print(_("Wrote {path}. Start it now and at every boot with:").format(path=path))

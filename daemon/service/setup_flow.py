@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from daemon.config import Config, Profile, check_folders, validate_url
 from daemon.credentials import get_password, store_password, supplied_password
 from daemon.errors import CongsyncError, NotFound, NotWebDAV
-from daemon.i18n import _
+from daemon.i18n import _, fact
 from daemon.sync.connection import (
     FolderLook,
     check_connection,
@@ -116,9 +116,10 @@ def connect(config: Config, password: str, *, create: bool) -> tuple[bool, Folde
     except NotFound as exc:
         if not config.is_organizer:
             raise NotFound(
-                _(
-                    "{problem} Ask your organizer for the right folder, or check for typing mistakes."
-                ).format(problem=exc.message),
+                fact(
+                    "{problem} Ask your organizer for the right folder, or check for typing mistakes.",
+                    problem=exc.text,
+                ),
                 404,
             ) from None
         if not create:

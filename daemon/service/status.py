@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from daemon.files import write_json_atomic
-from daemon.i18n import _
+from daemon.i18n import NO_TEXT, Text, _, as_text
 from daemon.service.instance import is_same_process, process_start_token
 from daemon.sync.media_folder import MeetingSummary
 from daemon.sync.progress import Progress
@@ -67,7 +67,8 @@ class StatusSnapshot:
     """Everything the tray, the CLI and the control panel show; immutable, safe to pass between threads."""
 
     state: State
-    message: str = ""  # a plain sentence for the user (what is wrong and what to do), may be empty
+    # what is wrong and what to do, as a fact each face says in its user's language; may be empty
+    message: Text = NO_TEXT
     progress: Progress | None = None
     last_sync_at: str | None = None  # ISO 8601 of the last successful cycle
     last_result: dict[str, Any] | None = None  # SyncResult.to_json()
@@ -83,6 +84,14 @@ class StatusSnapshot:
     # when the last cycle failed as a whole: the exit code (README) a one-shot sync would end
     # with for that failure (3 password, 4 network, 6 safety stop, 7 local disk …); else None
     exit_code: int | None = None
+    # the language the daemon speaks now (its tray and panel); a change re-renders the tray
+    language: str = "en"
+
+    def __post_init__(self) -> None:
+        # A plain sentence (an older caller's, a test's) is a fact that is already said.
+        message: object = self.message
+        if not isinstance(message, Text):
+            object.__setattr__(self, "message", as_text(str(message)))
 
 
 # --- the live board: one current snapshot, its listeners, and the status file -----------------
@@ -101,6 +110,8 @@ def snapshot_to_json(snapshot: StatusSnapshot) -> dict[str, Any]:
     """The snapshot as plain JSON data (the shape of the status file and of `GET /v1/status`)."""
     data = asdict(snapshot)
     data["state"] = snapshot.state.value
+    # {"text": English, "msgid": …, "params": …}: "text" for readers that want a sentence
+    data["message"] = snapshot.message.to_json() if snapshot.message else ""
     return data
 
 
@@ -114,7 +125,7 @@ def snapshot_from_json(data: dict[str, Any]) -> StatusSnapshot:
         state = State.STOPPED
     return StatusSnapshot(
         state=state,
-        message=str(data.get("message") or ""),
+        message=Text.from_json(data.get("message") or ""),
         progress=Progress(**progress) if isinstance(progress, dict) else None,
         last_sync_at=data.get("last_sync_at"),
         last_result=data.get("last_result"),
@@ -127,6 +138,7 @@ def snapshot_from_json(data: dict[str, Any]) -> StatusSnapshot:
         meetings=tuple(MeetingSummary.from_json(m) for m in meetings if isinstance(m, dict)),
         needs_confirmation=bool(data.get("needs_confirmation", False)),
         exit_code=exit_code if isinstance(exit_code := data.get("exit_code"), int) else None,
+        language=str(data.get("language") or "en"),
     )
 
 
@@ -237,26 +249,28 @@ class StatusBoard:
         with self._lock:
             return self._publish_locked(replace(self._snapshot, **changes))
 
-    def transition(self, state: State, message: str = "", **changes: Any) -> StatusSnapshot:
+    def transition(self, state: State, message: str | Text = "", **changes: Any) -> StatusSnapshot:
         """Enter `state`; progress is dropped unless given, and the message replaced."""
         changes.setdefault("progress", None)
-        return self.update(state=state, message=message, **changes)
+        return self.update(state=state, message=as_text(message), **changes)
 
     def cycle_started(self, **changes: Any) -> StatusSnapshot:
         """A sync cycle begins: state syncing, counted so clients can wait for "their" cycle."""
         with self._lock:
             self._cycles_started += 1
             changes.setdefault("progress", Progress())
-            changes.setdefault("message", "")
+            changes.setdefault("message", NO_TEXT)
             return self._publish_locked(replace(self._snapshot, state=State.SYNCING, **changes))
 
-    def cycle_finished(self, state: State, message: str = "", **changes: Any) -> StatusSnapshot:
+    def cycle_finished(
+        self, state: State, message: str | Text = "", **changes: Any
+    ) -> StatusSnapshot:
         """A sync cycle ended (whatever the outcome) and left the daemon in `state`."""
         with self._lock:
             self._cycles_finished += 1
             changes.setdefault("progress", None)
             changes.setdefault("needs_confirmation", False)
-            new = replace(self._snapshot, state=state, message=message, **changes)
+            new = replace(self._snapshot, state=state, message=as_text(message), **changes)
             return self._publish_locked(new)
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
@@ -299,7 +313,7 @@ class StatusBoard:
                 final = replace(
                     self._snapshot,
                     state=State.STOPPED,
-                    message="",
+                    message=NO_TEXT,
                     progress=None,
                     next_retry_at=None,
                     paused_until=None,

@@ -16,7 +16,7 @@ from daemon.core.layout import (
 )
 from daemon.dav import DavClient, RetryPolicy
 from daemon.errors import ConfigError, HostileResponse, NotFound, NotWebDAV
-from daemon.i18n import _
+from daemon.i18n import fact
 
 
 def open_dav(
@@ -47,14 +47,16 @@ def check_connection(config: Config, password: str) -> None:
             entry = dav.stat(())
         except NotFound:
             raise NotFound(
-                _("The folder “{folder}” does not exist on the server {host}.").format(
-                    folder=config.folder, host=dav.host
+                fact(
+                    "The folder “{folder}” does not exist on the server {host}.",
+                    folder=config.folder,
+                    host=dav.host,
                 ),
                 404,
             ) from None
         if not entry.is_dir:
             raise NotWebDAV(
-                _("“{folder}” on the server is a file, not a folder.").format(folder=config.folder)
+                fact("“{folder}” on the server is a file, not a folder.", folder=config.folder)
             )
 
 
@@ -109,7 +111,7 @@ def look_at_folder(config: Config, password: str, folder: str | None = None) -> 
     where the account's files start), and whether it looks like a congregation folder."""
     where = _clean(config.folder if folder is None else folder)
     if any(s in (".", "..") for s in where.split("/")):
-        raise NotFound(_("“{folder}” is not a folder name.").format(folder=where), 404)
+        raise NotFound(fact("“{folder}” is not a folder name.", folder=where), 404)
     with open_dav(config, password, RetryPolicy(attempts=1), folder=where) as dav:
         listing = dav.list(())
     dirs = sorted(
@@ -137,7 +139,7 @@ def make_subfolder(config: Config, password: str, parent: str, name: str) -> str
         or not clean.isprintable()
     ):
         raise ConfigError(
-            _("“{name}” cannot be a folder name: use letters, digits and spaces.").format(name=name)
+            fact("“{name}” cannot be a folder name: use letters, digits and spaces.", name=name)
         )
     where = _clean(parent)
     with open_dav(config, password, RetryPolicy(attempts=1), folder=where) as dav:

@@ -22,7 +22,7 @@ from typing import IO, TYPE_CHECKING
 
 from daemon.core.conversions import HEIC, PDF, SVG, conversion_kind, image_name, page_name
 from daemon.errors import ConversionError
-from daemon.i18n import _
+from daemon.i18n import fact
 from daemon.sync.downloads import Output
 from daemon.sync.media_folder import disk_error
 
@@ -67,14 +67,16 @@ def _head(path: Path) -> bytes:
             return fh.read(_SNIFF)
     except OSError as exc:
         raise ConversionError(
-            _("{name} cannot be read: {reason}.").format(name=path.name, reason=exc.strerror)
+            fact("{name} cannot be read: {reason}.", name=path.name, reason=exc.strerror)
         ) from exc
 
 
 def _not_a(name: str, kind: str) -> ConversionError:
     return ConversionError(
-        _("{name} is not a readable {kind} file, so it cannot be shown as an image.").format(
-            name=name, kind=kind.upper()
+        fact(
+            "{name} is not a readable {kind} file, so it cannot be shown as an image.",
+            name=name,
+            kind=kind.upper(),
         )
     )
 
@@ -90,9 +92,7 @@ def convert_pdf(download: Path, name: str, workdir: Path, head: bytes) -> list[O
     except pdfium.PdfiumError as exc:
         if "password" in str(exc).lower() or "security" in str(exc).lower():
             raise ConversionError(
-                _("{name} is protected by a password, so its pages cannot be shown.").format(
-                    name=name
-                )
+                fact("{name} is protected by a password, so its pages cannot be shown.", name=name)
             ) from exc
         raise _not_a(name, PDF) from exc
     outputs = []

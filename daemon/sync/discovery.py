@@ -42,7 +42,7 @@ from daemon.core.records import RemoteFile
 from daemon.core.section_order import is_section_order_file
 from daemon.dav import DavClient, Listing, RemoteEntry, RemotePath
 from daemon.errors import AuthError, Cancelled, CongsyncError, FolderMissing, NetworkError, NotFound
-from daemon.i18n import _
+from daemon.i18n import _, fact
 from daemon.sync.listing_cache import ListingCache
 
 log = logging.getLogger(__name__)
@@ -570,7 +570,7 @@ def list_congregation_folder(dav: DavClient, cancel: threading.Event | None) -> 
         return dav.list((), cancel)
     except NotFound:
         raise FolderMissing(
-            _(
+            fact(
                 "The congregation folder is gone from the server. congsync changes nothing until "
                 "it is back or the configuration points to the right folder."
             )
@@ -591,7 +591,7 @@ def list_or_warn(
                 folder="/".join(path), reason=exc.message
             )
         )
-        log.warning("listing %s failed: %s", "/".join(path), exc.message)
+        log.warning("listing %s failed: %s", "/".join(path), exc)
         return None
 
 

@@ -49,7 +49,7 @@ from daemon.errors import (
     NetworkError,
     PreconditionFailed,
 )
-from daemon.i18n import _
+from daemon.i18n import _, fact
 from daemon.sync.discovery import SELECTION_MARKER, Discovery, ServerSnapshot
 from daemon.sync.journal import Journal
 from daemon.sync.organizer_folder import OrganizerFolder
@@ -157,7 +157,7 @@ def publish_export(
     try:
         for action in plan.actions:
             if cancel.is_set():
-                raise Cancelled(_("Stopped on request; the sync continues where it left off."))
+                raise Cancelled(fact("Stopped on request; the sync continues where it left off."))
             publisher.attempt(action)
         publisher.write_markers(today, date_format)
     finally:
@@ -202,7 +202,7 @@ class _Publisher:
         except CongsyncError as exc:
             if isinstance(exc, AuthError | NetworkError | Cancelled):
                 raise
-            log.warning("export: %s failed: %s", rel, exc.message)
+            log.warning("export: %s failed: %s", rel, exc)
             self.result.errors.append(_("{rel}: {reason}").format(rel=rel, reason=exc.message))
 
     def apply(self, action: object) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from daemon.core.records import DifferingFile, OrganizerRecord, OwnedFile
 from daemon.errors import LocalDiskError
-from daemon.i18n import _
+from daemon.i18n import fact
 
 SCHEMA_VERSION = 2
 SCHEMA = """
@@ -61,9 +61,7 @@ class Journal:
             self._migrate()
         except sqlite3.Error as exc:
             raise LocalDiskError(
-                _("congsync's journal {path} cannot be opened: {reason}.").format(
-                    path=path, reason=exc
-                )
+                fact("congsync's journal {path} cannot be opened: {reason}.", path=path, reason=exc)
             ) from exc
 
     def _migrate(self) -> None:

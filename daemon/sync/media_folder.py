@@ -27,7 +27,7 @@ from daemon.core.member_plan import LocalState
 from daemon.core.records import LocalFile, OwnedFile, RemoteFile
 from daemon.errors import LocalDiskError
 from daemon.files import write_json_atomic
-from daemon.i18n import _
+from daemon.i18n import _, fact
 
 DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 INTERNAL = ".congsync"
@@ -37,12 +37,13 @@ TRASH_DAYS = 7
 def disk_error(exc: OSError, path: Path) -> LocalDiskError:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return LocalDiskError(
-            _(
-                "The disk holding {path} is full; free some space and congsync will continue."
-            ).format(path=path)
+            fact(
+                "The disk holding {path} is full; free some space and congsync will continue.",
+                path=path,
+            )
         )
     return LocalDiskError(
-        _("congsync cannot use {path}: {reason}.").format(path=path, reason=exc.strerror or exc)
+        fact("congsync cannot use {path}: {reason}.", path=path, reason=exc.strerror or exc)
     )
 
 
@@ -147,7 +148,7 @@ class MediaFolder:
         """Join names under the root, refusing anything that would step outside it."""
         for part in parts:
             if part in ("", ".", "..") or "/" in part or "\\" in part or "\x00" in part:
-                raise LocalDiskError(_("Refusing the unsafe name “{name}”.").format(name=part))
+                raise LocalDiskError(fact("Refusing the unsafe name “{name}”.", name=part))
         return self.root.joinpath(*parts)
 
     def file_path(self, day: str, name: str) -> Path:

@@ -23,7 +23,7 @@ from daemon.core.member_plan import (
 from daemon.core.settings import effective
 from daemon.dav import DavClient
 from daemon.errors import Cancelled, CongsyncError
-from daemon.i18n import _
+from daemon.i18n import _, fact
 from daemon.sync.congregation import cached_settings, refresh_settings
 from daemon.sync.convert_cycle import with_conversions
 from daemon.sync.discovery import Discovery
@@ -157,7 +157,7 @@ def run_member_cycle(
             else:
                 result.updated += 1
     if cancelled:
-        raise Cancelled(_("Stopped on request; the sync continues where it left off next time."))
+        raise Cancelled(fact("Stopped on request; the sync continues where it left off next time."))
 
     result.warnings.extend(
         exchange_section_orders(

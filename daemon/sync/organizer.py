@@ -38,7 +38,7 @@ from daemon.errors import (
     NetworkError,
     PreconditionFailed,
 )
-from daemon.i18n import _, format_day
+from daemon.i18n import _, fact, format_day
 from daemon.sync.cleanup import clean_past_folders
 from daemon.sync.congregation import refresh_settings
 from daemon.sync.discovery import Discovery, ServerSnapshot, to_remote_entry
@@ -267,7 +267,7 @@ class _Executor:
     def run(self) -> None:
         for action in self.plan.actions:
             if self.cancel.is_set():
-                raise Cancelled(_("Stopped on request; the sync continues where it left off."))
+                raise Cancelled(fact("Stopped on request; the sync continues where it left off."))
             try:
                 self.apply(action)
             except PreconditionFailed as exc:
@@ -282,7 +282,7 @@ class _Executor:
             except CongsyncError as exc:
                 if isinstance(exc, AuthError | NetworkError | Cancelled):
                     raise
-                log.warning("organizer: %s failed: %s", action.rel, exc.message)
+                log.warning("organizer: %s failed: %s", action.rel, exc)
                 self.result.errors.append(
                     _("{rel}: {reason}").format(rel=action.rel, reason=exc.message)
                 )
@@ -455,7 +455,7 @@ class _Executor:
         moved = self.folder.stat(action.new_rel)
         if moved is None:
             raise LocalDiskError(
-                _("{rel} vanished right after being renamed.").format(rel=action.new_rel)
+                fact("{rel} vanished right after being renamed.", rel=action.new_rel)
             )
         with self.journal.transaction():
             self.journal.forget_organizer(action.rel)

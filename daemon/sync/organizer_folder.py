@@ -29,7 +29,7 @@ from daemon.core.organizer_plan import (
 )
 from daemon.core.records import LocalFile
 from daemon.errors import Cancelled, FolderMissing, LocalDiskError
-from daemon.i18n import _
+from daemon.i18n import _, fact
 from daemon.sync.media_folder import (
     disk_error,
     move_to_trash,
@@ -90,11 +90,12 @@ class OrganizerFolder:
         """
         if not self.root.is_dir() and has_history:
             raise FolderMissing(
-                _(
+                fact(
                     "The organizer folder {path} is missing (an unplugged drive or a "
                     "disconnected network share?). congsync changes nothing on the server "
-                    "until it is back."
-                ).format(path=self.root)
+                    "until it is back.",
+                    path=self.root,
+                )
             )
         try:
             for d in (self.root, self.root / RECURRING, self.root / HIDDEN, self.tmp):
@@ -107,7 +108,7 @@ class OrganizerFolder:
         parts = rel.split("/")
         for part in parts:
             if part in ("", ".", "..") or "\\" in part or "\x00" in part:
-                raise LocalDiskError(_("Refusing the unsafe name “{name}”.").format(name=part))
+                raise LocalDiskError(fact("Refusing the unsafe name “{name}”.", name=part))
         # A date folder spelled another way on disk (learnt by the last scan).
         if (alias := self._aliases.get(parts[0])) is not None:
             parts[0] = alias
@@ -257,7 +258,7 @@ class OrganizerFolder:
         """
         wait = seen_at + settle_seconds - time.monotonic()
         if seen and wait > 0 and cancel.wait(wait):
-            raise Cancelled(_("Stopped on request."))
+            raise Cancelled(fact("Stopped on request."))
         stable: dict[str, LocalFile] = {}
         busy: set[str] = set()
         for rel, before in seen.items():
@@ -314,7 +315,7 @@ class OrganizerFolder:
                 raise disk_error(exc, source) from exc
             return f"{rel.rsplit('/', 1)[0]}/{candidate.name}"
         raise LocalDiskError(
-            _("No free name for a conflict copy of {path}.").format(path=source)
+            fact("No free name for a conflict copy of {path}.", path=source)
         )  # pragma: no cover - a hundred conflict copies in one second
 
     def move(self, rel: str, new_rel: str) -> None:

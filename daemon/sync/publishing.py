@@ -33,7 +33,7 @@ from daemon.core.records import LocalFile, RemoteFile
 from daemon.core.settings import effective
 from daemon.dav import DavClient, Expect, RemotePath
 from daemon.errors import ConfigError, LocalDiskError, NotFound, PreconditionFailed
-from daemon.i18n import _
+from daemon.i18n import _, fact
 from daemon.sync.congregation import refresh_settings, remember_settings
 from daemon.sync.discovery import Discovery, ServerSnapshot
 from daemon.sync.journal import Journal
@@ -63,7 +63,7 @@ def parse_day(text: str) -> date:
     day = parse_date_folder(text)
     if day is None:
         raise ConfigError(
-            _("“{text}” is not a date; write it as YYYY-MM-DD, e.g. 2026-11-24.").format(text=text)
+            fact("“{text}” is not a date; write it as YYYY-MM-DD, e.g. 2026-11-24.", text=text)
         )
     return day
 
@@ -152,10 +152,11 @@ class Publisher:
     def _check_future(self, day: date) -> None:
         if day < self.today:
             raise ConfigError(
-                _(
+                fact(
                     "The meeting of {date} is over; members no longer sync it. Choose today or a "
-                    "later date."
-                ).format(date=day.isoformat())
+                    "later date.",
+                    date=day.isoformat(),
+                )
             )
 
     def add_media(
@@ -197,16 +198,19 @@ class Publisher:
             name = safe_local_name(source.name)
             if name is None:
                 raise LocalDiskError(
-                    _("“{name}” cannot be published: its name has nothing usable in it.").format(
-                        name=source.name
+                    fact(
+                        "“{name}” cannot be published: its name has nothing usable in it.",
+                        name=source.name,
                     )
                 )
             current = existing.get(collision_key(name))
             if current is not None and not replace:
                 raise ConfigError(
-                    _(
-                        "“{name}” is already published in {folder}. Add --replace to replace it."
-                    ).format(name=current.path[-1], folder="/".join(folder))
+                    fact(
+                        "“{name}” is already published in {folder}. Add --replace to replace it.",
+                        name=current.path[-1],
+                        folder="/".join(folder),
+                    )
                 )
             target = current.path if current is not None else (*folder, name)
             expect = Expect(current.version, current.etag_raw) if current else Expect.absent()
@@ -239,7 +243,7 @@ class Publisher:
         found = _find(files, name)
         if found is None:
             raise NotFound(
-                _("There is no “{name}” in {where} on the server.").format(name=name, where=where),
+                fact("There is no “{name}” in {where} on the server.", name=name, where=where),
                 404,
             )
         self.dav.delete(
@@ -258,7 +262,7 @@ class Publisher:
         self._check_future(day)
         marker = safe_local_name(name)
         if marker is None:
-            raise ConfigError(_("“{name}” is not a file name.").format(name=name))
+            raise ConfigError(fact("“{name}” is not a file name.", name=name))
         already = _("{name} is already hidden on {date}.").format(name=marker, date=day)
         if _find(self._look(day).files_on(HIDDEN, day), marker) is not None:
             return [already]
@@ -315,7 +319,7 @@ class Publisher:
         for assignment in assignments:
             key, sep, value = assignment.partition("=")
             if not sep:
-                raise ConfigError(_("Write each setting as KEY=VALUE, e.g. meeting.mwDay=1."))
+                raise ConfigError(fact("Write each setting as KEY=VALUE, e.g. meeting.mwDay=1."))
             try:
                 changes[key.strip()] = validate_setting(key.strip(), value.strip())
             except ValueError as exc:
@@ -335,8 +339,10 @@ class Publisher:
         for key in keys:
             if key not in SETTING_KEYS:
                 raise ConfigError(
-                    _("congsync has no congregation-wide setting {key}; it knows {known}.").format(
-                        key=key, known=", ".join(sorted(SETTING_KEYS))
+                    fact(
+                        "congsync has no congregation-wide setting {key}; it knows {known}.",
+                        key=key,
+                        known=", ".join(sorted(SETTING_KEYS)),
                     )
                 )
         self._rewrite_prefs(lambda raw: dump_forced_prefs(raw, {}, keys))
@@ -360,10 +366,12 @@ class Publisher:
                     settings, _warnings = parse_forced_prefs(data)
                 except ValueError as exc:
                     raise ConfigError(
-                        _(
+                        fact(
                             "{file} on the server is unusable ({reason}). Repair or remove it "
-                            "first; congsync does not overwrite what it cannot read."
-                        ).format(file=PREFS_FILE, reason=exc)
+                            "first; congsync does not overwrite what it cannot read.",
+                            file=PREFS_FILE,
+                            reason=exc,
+                        )
                     ) from None
                 raw = settings.raw
             try:
@@ -395,8 +403,8 @@ def _local_state(source: Path) -> LocalFile:
         st = source.stat()
     except OSError as exc:
         raise LocalDiskError(
-            _("{path} cannot be read: {reason}.").format(path=source, reason=exc.strerror or exc)
+            fact("{path} cannot be read: {reason}.", path=source, reason=exc.strerror or exc)
         ) from exc
     if not source.is_file():
-        raise LocalDiskError(_("{path} is not a file.").format(path=source))
+        raise LocalDiskError(fact("{path} is not a file.", path=source))
     return LocalFile(size=st.st_size, mtime_ns=st.st_mtime_ns)

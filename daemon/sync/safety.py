@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from daemon.core.records import is_mass_deletion
 from daemon.errors import FolderMissing, UnsafeToProceed
-from daemon.i18n import _
+from daemon.i18n import fact
 
 
 def media_gone(*, organizer: bool) -> FolderMissing:
     """The Media folder vanished while congsync keeps files from it: change nothing."""
     where = (
-        _("congsync changes nothing in the organizer folder until this is resolved.")
+        fact("congsync changes nothing in the organizer folder until this is resolved.")
         if organizer
-        else _("congsync keeps the media it has and changes nothing until this is resolved.")
+        else fact("congsync keeps the media it has and changes nothing until this is resolved.")
     )
     return FolderMissing(
-        _("The Media folder is gone from the congregation folder on the server. {what}").format(
-            what=where
+        fact(
+            "The Media folder is gone from the congregation folder on the server. {what}",
+            what=where,
         )
     )
 
@@ -28,22 +29,32 @@ def guard_deletions(
     if accepted or not is_mass_deletion(removals, kept):
         return
     if export:
-        message = _(
-            "This sync would delete on the server {count} of the {owned} files published from "
-            "Meeting Media Manager's export folder, because they are gone from that folder. "
-            "Nothing of them was changed. If that is intended, confirm the deletions "
-            "(“congsync sync --accept-deletions”)."
+        raise UnsafeToProceed(
+            fact(
+                "This sync would delete on the server {count} of the {owned} files published from "
+                "Meeting Media Manager's export folder, because they are gone from that folder. "
+                "Nothing of them was changed. If that is intended, confirm the deletions "
+                "(“congsync sync --accept-deletions”).",
+                count=removals,
+                owned=kept,
+            )
         )
-    elif organizer:
-        message = _(
-            "This sync would delete {count} of the {owned} files synced between the organizer "
-            "folder and the server. Nothing was changed. If that is intended, confirm the "
-            "deletions (“congsync sync --accept-deletions”)."
+    if organizer:
+        raise UnsafeToProceed(
+            fact(
+                "This sync would delete {count} of the {owned} files synced between the organizer "
+                "folder and the server. Nothing was changed. If that is intended, confirm the "
+                "deletions (“congsync sync --accept-deletions”).",
+                count=removals,
+                owned=kept,
+            )
         )
-    else:
-        message = _(
+    raise UnsafeToProceed(
+        fact(
             "This sync would remove {count} of the {owned} media files congsync keeps up to "
             "date, because they disappeared from the server. Nothing was changed. If that is "
-            "intended, run “congsync sync --accept-deletions”."
+            "intended, run “congsync sync --accept-deletions”.",
+            count=removals,
+            owned=kept,
         )
-    raise UnsafeToProceed(message.format(count=removals, owned=kept))
+    )

@@ -111,7 +111,7 @@ def exchange_section_orders(
         except (AuthError, Cancelled):
             raise
         except CongsyncError as exc:
-            log.warning("section order of %s: %s", key, exc.message)
+            log.warning("section order of %s: %s", key, exc)
             warnings.append(
                 _("{date}/{name}: {reason}").format(
                     date=key, name=SECTION_ORDER_FILE, reason=exc.message

@@ -26,7 +26,7 @@ from daemon.errors import (
     NetworkError,
     ServerError,
 )
-from daemon.i18n import _
+from daemon.i18n import fact
 from daemon.sync.discovery import STAGING_FOLDER
 from daemon.sync.journal import Journal
 
@@ -87,7 +87,7 @@ class Stager:
             ctime = source.stat().st_ctime_ns  # a write moves it even when mtime is set back
         except OSError as exc:
             raise LocalChanged(
-                _("{path} vanished before it was uploaded.").format(path=source)
+                fact("{path} vanished before it was uploaded.", path=source)
             ) from exc
 
         def unchanged() -> None:
@@ -101,8 +101,9 @@ class Stager:
                 ctime,
             ):
                 raise LocalChanged(
-                    _("{path} changed while it was being uploaded; it is sent again later.").format(
-                        path=source
+                    fact(
+                        "{path} changed while it was being uploaded; it is sent again later.",
+                        path=source,
                     )
                 )
 
@@ -151,7 +152,7 @@ class Stager:
             self.dav.delete(staged)
         except (AuthError, NetworkError, Cancelled, ServerError) as exc:
             # Left behind for the stale-upload sweep; the upload's own error matters more.
-            log.info("could not remove the staged upload %s: %s", staged[-1], exc.message)
+            log.info("could not remove the staged upload %s: %s", staged[-1], exc)
 
     def journal_staged(self, name: str, active: bool) -> None:
         if self.journal is not None:
@@ -181,7 +182,7 @@ def clean_staging(
         except CongsyncError as exc:
             if isinstance(exc, AuthError | NetworkError | Cancelled):
                 raise
-            log.info("could not remove the staged upload %s: %s", entry.name, exc.message)
+            log.info("could not remove the staged upload %s: %s", entry.name, exc)
     if journal is not None and ours:
         journal.forget_staged()
     return removed

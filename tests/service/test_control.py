@@ -282,7 +282,10 @@ def test_a_route_may_answer_a_page_and_set_headers(board, controls, paths: Paths
 
 
 def test_refusals_are_sentences(http: httpx.Client) -> None:
-    assert http.get("/v1/nothing").json() == {"error": "There is no such endpoint."}
+    answer = http.get("/v1/nothing").json()
+    assert answer["error"] == "There is no such endpoint."
+    # and facts, for a command line that speaks another language than the daemon
+    assert answer["fact"]["msgid"] == "There is no such endpoint."
 
 
 # -- what the commands do --------------------------------------------------------------------
@@ -295,7 +298,7 @@ def test_status_answers_the_status_document(http: httpx.Client, board: StatusBoa
     assert answer.headers["Cache-Control"] == "no-store"
     document = answer.json()
     assert document["state"] == "offline"
-    assert document["message"] == "The server cannot be reached."
+    assert document["message"]["text"] == "The server cannot be reached."
     assert {"last_sync_at", "last_result", "version", "cycles_finished"} <= document.keys()
 
 

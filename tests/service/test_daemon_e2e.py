@@ -162,7 +162,7 @@ def test_server_down_then_back_goes_offline_and_recovers_by_itself(dav: DavFixtu
         wait_until(lambda: daemon.snapshot().state == "idle")
         server.stop()
         wait_until(lambda: daemon.snapshot().state == "offline")
-        assert "cannot be reached" in daemon.snapshot().message
+        assert "cannot be reached" in str(daemon.snapshot().message)
 
         dav.put_file(f"Media/{TOMORROW}/back.jpg", b"back")
         server = DavServer(dav.root, dav.server.tls, users=users, port=port)
@@ -217,7 +217,7 @@ def test_a_wrong_password_is_an_error_state_and_polling_backs_off(dav: DavFixtur
     daemon.start()
     try:
         snapshot = wait_until(lambda: (s := daemon.snapshot()).state == "error" and s)
-        assert "password" in snapshot.message
+        assert "password" in str(snapshot.message)
         attempts = dav.faults.count("PROPFIND")
         time.sleep(4)  # four intervals
         assert dav.faults.count("PROPFIND") == attempts

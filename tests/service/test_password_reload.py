@@ -63,7 +63,7 @@ def lock_out(inst: Installation, dav: DavFixture) -> None:
     dav.put_file(f"Media/{TOMORROW}/after.jpg", b"after")
     inst.cli("sync")  # the next cycle, now rather than in an hour
     failed = inst.wait_state("error")
-    assert "password" in failed["message"]
+    assert "password" in failed["message"]["text"]
     assert not inst.member.files(TOMORROW)
 
 

@@ -375,7 +375,7 @@ def test_a_result_with_file_errors_is_idle_and_shows_them(make_scheduler, board)
     assert snapshot.last_result is not None
     assert snapshot.last_result["errors"] == ["video.mp4 could not be written: disk full"]
     assert snapshot.last_result["ok"] is False
-    assert "1" in snapshot.message
+    assert "1" in str(snapshot.message)
 
 
 def test_progress_reaches_the_board_while_syncing(make_scheduler, board) -> None:
@@ -475,7 +475,7 @@ def test_a_rejected_password_is_an_error_and_stops_polling(make_scheduler, board
     assert len(runner.calls) == 1  # not every 0.02 s
     snapshot = board.snapshot()
     assert snapshot.state is State.ERROR
-    assert "congsync login" in snapshot.message
+    assert "congsync login" in str(snapshot.message)
     assert 590 < (seconds_until_next_run(scheduler) or 0) <= 600
     # Asking explicitly tries again at once (the user may have fixed the password).
     scheduler.sync_now()
@@ -498,7 +498,7 @@ def test_a_safety_stop_waits_for_confirmation(make_scheduler, board, stop) -> No
     time.sleep(QUIET)
     assert len(runner.calls) == 1
     assert board.snapshot().state is State.ATTENTION
-    assert stop.message in board.snapshot().message
+    assert stop.message in str(board.snapshot().message)
     assert scheduler.job.next_run_time is None
 
     scheduler.sync_now(accept_deletions=True)

@@ -9,10 +9,12 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from daemon.i18n import fact
 from daemon.service.status import (
     MeetingSummary,
     Progress,
@@ -190,7 +192,7 @@ def test_transition_drops_progress_unless_given() -> None:
     assert board.snapshot().progress == Progress(files_done=1, files_total=2)
     board.transition(State.OFFLINE, "down")
     assert board.snapshot().progress is None
-    assert board.snapshot().message == "down"
+    assert str(board.snapshot().message) == "down"
 
 
 def test_closing_marks_stopped_and_ignores_late_changes(tmp_path: Path) -> None:
@@ -223,7 +225,11 @@ def test_wait_for_change_returns_the_current_state_after_the_timeout() -> None:
 def test_snapshots_survive_a_json_round_trip() -> None:
     snapshot = StatusSnapshot(
         state=State.SYNCING,
-        message="",
+        message=fact(
+            "{reason} Trying again at {time}.",
+            reason=fact("Down."),
+            time=datetime(2026, 11, 22, 18, tzinfo=UTC),
+        ),
         progress=Progress(1, 2, 3, 4, "2026-11-24/a.mp4"),
         last_sync_at="2026-11-22T18:00:00+00:00",
         last_result=SyncResult(downloaded=1).to_json(),

@@ -40,7 +40,7 @@ from typing import Any, BinaryIO
 from urllib.parse import urlencode
 
 from daemon.errors import RequestRefused
-from daemon.i18n import _
+from daemon.i18n import _, fact
 from daemon.service.control.guards import SIGNIN_PATH, Guards
 from daemon.service.protocol import DaemonControl
 from daemon.service.status import StatusBoard
@@ -109,7 +109,9 @@ def events(context: Context, request: Request) -> Response:
 def sync(context: Context, request: Request) -> Response:
     accept = request.body.get("accept_deletions", False)
     if not isinstance(accept, bool):
-        raise RequestRefused(HTTPStatus.BAD_REQUEST, _("accept_deletions must be true or false."))
+        raise RequestRefused(
+            HTTPStatus.BAD_REQUEST, fact("accept_deletions must be true or false.")
+        )
     ticket = context.controls.sync_now(accept_deletions=accept)
     return json_response(HTTPStatus.ACCEPTED, {"accepted": True, "ticket": ticket})
 
@@ -122,7 +124,7 @@ def pause(context: Context, request: Request) -> Response:
             until = datetime.fromisoformat(str(raw))
         except ValueError:
             raise RequestRefused(
-                HTTPStatus.BAD_REQUEST, _("until must be a time written in ISO 8601.")
+                HTTPStatus.BAD_REQUEST, fact("until must be a time written in ISO 8601.")
             ) from None
     context.controls.pause(until)
     return json_response(HTTPStatus.ACCEPTED, {"accepted": True})
@@ -152,10 +154,10 @@ def _panel_path(path: object) -> bool:
 def signin_token(context: Context, request: Request) -> Response:
     """A one-time sign-in address for a browser (the tray, `congsync open`); secret only."""
     if request.via != "secret" or context.guards is None:
-        raise RequestRefused(HTTPStatus.FORBIDDEN, _("Only congsync itself may ask for this."))
+        raise RequestRefused(HTTPStatus.FORBIDDEN, fact("Only congsync itself may ask for this."))
     after = request.body.get("next", "/")
     if not _panel_path(after):
-        raise RequestRefused(HTTPStatus.BAD_REQUEST, _("next must be a path of the panel."))
+        raise RequestRefused(HTTPStatus.BAD_REQUEST, fact("next must be a path of the panel."))
     token = context.guards.issue_signin()
     return json_response(
         HTTPStatus.OK,
@@ -215,5 +217,5 @@ def _number(raw: Any, name: str, default: float) -> float:
         return float(raw)
     except (TypeError, ValueError):
         raise RequestRefused(
-            HTTPStatus.BAD_REQUEST, _("{name} must be a number.").format(name=name)
+            HTTPStatus.BAD_REQUEST, fact("{name} must be a number.", name=name)
         ) from None

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from daemon.errors import ControlError, DaemonNotRunning
-from daemon.i18n import _
+from daemon.i18n import Text, fact
 from daemon.paths import Paths
 from daemon.service.control.api import API_PREFIX, LONG_POLL_MAX
 from daemon.service.instance import is_same_process
@@ -117,7 +117,7 @@ class ControlClient:
             if deadline is not None:
                 wait = min(wait, deadline - time.monotonic())
                 if wait <= 0:
-                    raise ControlError(_("The sync did not finish in time."))
+                    raise ControlError(fact("The sync did not finish in time."))
             document = self.wait_for_change(int(document.get("version", 0)), wait)
         on_update(document)
         return document
@@ -192,7 +192,7 @@ class ControlClient:
             logger.debug("control endpoint unreachable: %s", exc)
             raise DaemonNotRunning() from None
         except httpx.TimeoutException:
-            raise ControlError(_("The congsync daemon does not answer.")) from None
+            raise ControlError(fact("The congsync daemon does not answer.")) from None
         try:
             answer = response.json()
         except ValueError:
@@ -201,8 +201,11 @@ class ControlClient:
             answer = {}
         if response.status_code >= 400:
             raise ControlError(
-                _("The congsync daemon refused the request: {reason}").format(
-                    reason=answer.get("error") or response.reason_phrase
+                fact(
+                    "The congsync daemon refused the request: {reason}",
+                    reason=Text.from_json(answer["fact"])
+                    if isinstance(answer.get("fact"), dict)
+                    else answer.get("error") or response.reason_phrase,
                 )
             )
         return answer

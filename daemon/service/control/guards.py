@@ -26,7 +26,7 @@ from http import HTTPStatus
 from http.cookies import CookieError, SimpleCookie
 
 from daemon.errors import RequestRefused
-from daemon.i18n import _
+from daemon.i18n import fact
 
 SESSION_COOKIE = "congsync_session"
 SAFE_METHODS = frozenset({"GET", "HEAD"})
@@ -106,14 +106,16 @@ class Guards:
         host = (headers.get("Host") or "").strip().lower()
         if host not in self.allowed_hosts:
             raise RequestRefused(
-                HTTPStatus.FORBIDDEN, _("This endpoint only answers to 127.0.0.1.")
+                HTTPStatus.FORBIDDEN, fact("This endpoint only answers to 127.0.0.1.")
             )
         origin = headers.get("Origin")
         own_origin = origin is not None and origin.strip().lower() in {
             f"http://{h}" for h in self.allowed_hosts
         }
         if origin is not None and not own_origin:
-            raise RequestRefused(HTTPStatus.FORBIDDEN, _("Requests from other sites are refused."))
+            raise RequestRefused(
+                HTTPStatus.FORBIDDEN, fact("Requests from other sites are refused.")
+            )
         if self._has_secret(headers.get("Authorization") or ""):
             return "secret"
         session = self.session_of(headers)
@@ -121,18 +123,20 @@ class Guards:
             if method not in SAFE_METHODS:
                 if not own_origin:
                     raise RequestRefused(
-                        HTTPStatus.FORBIDDEN, _("Requests from other sites are refused.")
+                        HTTPStatus.FORBIDDEN, fact("Requests from other sites are refused.")
                     )
                 given = (headers.get(CSRF_HEADER) or "").encode("utf-8", "replace")
                 if not hmac.compare_digest(given, self.csrf_token(session).encode()):
                     raise RequestRefused(
                         HTTPStatus.FORBIDDEN,
-                        _("This page is out of date; reload it and try again."),
+                        fact("This page is out of date; reload it and try again."),
                     )
             return "session"
         if path == SIGNIN_PATH and method in SAFE_METHODS:
             return "signin"
-        raise RequestRefused(HTTPStatus.UNAUTHORIZED, _("The control secret is missing or wrong."))
+        raise RequestRefused(
+            HTTPStatus.UNAUTHORIZED, fact("The control secret is missing or wrong.")
+        )
 
     def _has_secret(self, given: str) -> bool:
         expected = f"Bearer {self.secret}"

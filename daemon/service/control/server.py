@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from daemon.errors import RequestRefused
 from daemon.files import write_json_atomic
-from daemon.i18n import _
+from daemon.i18n import _, fact
 from daemon.paths import Paths
 from daemon.service.control.api import (
     LONG_POLL_MAX,
@@ -155,11 +155,11 @@ class ControlServer:
         via = self.guards.check(method, headers, parts.path)
         methods = self.routes.get(parts.path)
         if methods is None:
-            raise RequestRefused(HTTPStatus.NOT_FOUND, _("There is no such endpoint."))
+            raise RequestRefused(HTTPStatus.NOT_FOUND, fact("There is no such endpoint."))
         route = methods.get(method)
         if route is None:
             raise RequestRefused(
-                HTTPStatus.METHOD_NOT_ALLOWED, _("This method is not allowed here.")
+                HTTPStatus.METHOD_NOT_ALLOWED, fact("This method is not allowed here.")
             )
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         session = self.guards.session_of(headers) if via == "session" else None
@@ -177,13 +177,13 @@ def _json_body(raw: bytes, headers: Mapping[str, str]) -> dict[str, Any]:
         return {}
     content_type = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
     if content_type != "application/json":
-        raise RequestRefused(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, _("Send the body as JSON."))
+        raise RequestRefused(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, fact("Send the body as JSON."))
     try:
         data = json.loads(raw)
     except ValueError:
-        raise RequestRefused(HTTPStatus.BAD_REQUEST, _("The body is not valid JSON.")) from None
+        raise RequestRefused(HTTPStatus.BAD_REQUEST, fact("The body is not valid JSON.")) from None
     if not isinstance(data, dict):
-        raise RequestRefused(HTTPStatus.BAD_REQUEST, _("The body must be a JSON object."))
+        raise RequestRefused(HTTPStatus.BAD_REQUEST, fact("The body must be a JSON object."))
     return data
 
 
@@ -249,7 +249,11 @@ class _Handler(BaseHTTPRequestHandler):
                     HTTPStatus(exc.status), exc.message.encode(), "text/plain; charset=utf-8"
                 )
             else:
-                response = json_response(HTTPStatus(exc.status), {"error": exc.message})
+                # "error": the sentence for the panel (the daemon's language); "fact": the
+                # same as a fact, for a command line that speaks another (`--lang`)
+                response = json_response(
+                    HTTPStatus(exc.status), {"error": exc.message, "fact": exc.text.to_json()}
+                )
         except Exception:
             logger.exception("The control endpoint failed on %s %s", method, self.path)
             self.close_connection = True
@@ -267,7 +271,9 @@ class _Handler(BaseHTTPRequestHandler):
             return b""
         length = self._content_length()
         if length > _MAX_BODY:
-            raise RequestRefused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, _("The body is too large."))
+            raise RequestRefused(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE, fact("The body is too large.")
+            )
         return self.rfile.read(length) if length else b""
 
     def _open_body(self) -> tuple[BinaryIO, int]:
@@ -280,13 +286,15 @@ class _Handler(BaseHTTPRequestHandler):
     def _content_length(self) -> int:
         """The body's declared length; a chunked or unreadable one is refused."""
         if self.headers.get("Transfer-Encoding"):
-            raise RequestRefused(HTTPStatus.LENGTH_REQUIRED, _("Send a Content-Length."))
+            raise RequestRefused(HTTPStatus.LENGTH_REQUIRED, fact("Send a Content-Length."))
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
             length = -1
         if length < 0:
-            raise RequestRefused(HTTPStatus.BAD_REQUEST, _("The Content-Length is not a number."))
+            raise RequestRefused(
+                HTTPStatus.BAD_REQUEST, fact("The Content-Length is not a number.")
+            )
         return length
 
     def _send(self, response: Response, allow: Mapping[str, Route] | None) -> None:

@@ -33,7 +33,7 @@ from daemon.errors import (
     RequestRefused,
     TLSError,
 )
-from daemon.i18n import _, weekday_name
+from daemon.i18n import LANGUAGE_NAMES, _, weekday_name
 from daemon.service.control.api import Context, Request, Response, Route
 from daemon.service.logs import register_secret
 from daemon.service.panel.providers import providers
@@ -239,11 +239,12 @@ class _Setup:
         for key in ("mw_day", "we_day"):
             if key in body:
                 values[key] = _day(body[key])
-        if "convert" in body:
-            try:
-                values["convert"] = parse_local_value("convert", str(body["convert"]))
-            except CongsyncError as exc:
-                raise refuse(HTTPStatus.BAD_REQUEST, exc.message) from None
+        for key in ("convert", "language"):
+            if key in body:
+                try:
+                    values[key] = parse_local_value(key, str(body[key]))
+                except CongsyncError as exc:
+                    raise refuse(HTTPStatus.BAD_REQUEST, exc.message) from None
         if not values["url"]:
             raise refuse(
                 HTTPStatus.BAD_REQUEST, _("Fill in “{field}”.").format(field=_("Web address"))
@@ -343,6 +344,7 @@ class _Setup:
             "mw_day": "" if not config or config.mw_day is None else str(config.mw_day),
             "we_day": "" if not config or config.we_day is None else str(config.we_day),
             "convert": config.convert if config else True,
+            "language": config.language if config else "",
         }
         locked = {
             local: views[local].locked and views[local].source == "congregation"
@@ -359,6 +361,7 @@ class _Setup:
             password_source=self.password_source(),
             providers=providers(),
             days=days,
+            languages=list(LANGUAGE_NAMES.items()),
             locked=locked,
             views=views,
             rows=rows,

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from daemon.errors import CongsyncError, LocalDiskError
-from daemon.i18n import _, format_day, format_when, human_size, ngettext, weekday_name
+from daemon.i18n import _, format_day, format_when, human_size, ngettext, render_json, weekday_name
 from daemon.service.control.api import Context, Request, Response, Route
 from daemon.service.panel.services import PanelServices
 from daemon.service.panel.web import page, refuse
@@ -107,6 +107,7 @@ def live_values(services: PanelServices, document: dict[str, Any], pace: Pace) -
     errors = [str(e) for e in result.get("errors", [])]
     return {
         "status": document,
+        "message": render_json(document.get("message")),  # the daemon's fact, said now
         "state_name": state.value,
         "state_words": state_words(state),
         "last_check": _moment(document.get("last_sync_at")),
@@ -305,7 +306,7 @@ def _problems(
 ) -> list[Problem]:
     """Recent problems, each with one sentence on what to do."""
     problems = []
-    message = str(document.get("message") or "")
+    message = render_json(document.get("message"))
     if not configured:
         if message:
             problems.append(

@@ -15,7 +15,7 @@ from typing import Any
 import jinja2
 
 from daemon.errors import CongsyncError, RequestRefused
-from daemon.i18n import _, format_day, ngettext
+from daemon.i18n import _, current_language, fact, format_day, ngettext
 from daemon.service.control.api import Context, Request, Response, json_response
 from daemon.service.panel.services import PanelServices
 
@@ -63,6 +63,7 @@ def page(
         path=request.path,
         configured=services.configured,
         organizer=organizer,
+        language=current_language(),
         **values,
     )
     return Response(
@@ -90,9 +91,9 @@ def static_file(context: Context, request: Request) -> Response:
     name = request.path.rsplit("/", 1)[-1]
     suffix = name[name.rfind(".") :] if "." in name else ""
     if suffix not in _STATIC_TYPES or "/" in name or name.startswith("."):
-        raise RequestRefused(HTTPStatus.NOT_FOUND, _("There is no such endpoint."))
+        raise RequestRefused(HTTPStatus.NOT_FOUND, fact("There is no such endpoint."))
     try:
         data = resources.files("daemon.service.panel").joinpath("static", name).read_bytes()
     except (FileNotFoundError, IsADirectoryError):
-        raise RequestRefused(HTTPStatus.NOT_FOUND, _("There is no such endpoint.")) from None
+        raise RequestRefused(HTTPStatus.NOT_FOUND, fact("There is no such endpoint.")) from None
     return Response(HTTPStatus.OK, data, _STATIC_TYPES[suffix])
