@@ -33,6 +33,11 @@ step() { echo "smoke: $*"; }
 step "congsync --version"
 congsync --version | grep -q '^congsync '
 
+step "congsync --lang sl --help and LANGUAGE=de: the catalogues are inside"
+english=$(congsync --help)
+[ "$(congsync --lang sl --help)" != "$english" ]
+[ "$(LANGUAGE=de congsync --help)" != "$english" ]
+
 step "congsync demo"
 congsync demo --dir "$work/demo-once" >"$work/demo-once.out"
 grep -q "Done in" "$work/demo-once.out"
