@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+import unicodedata
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -32,6 +33,20 @@ def _ask(prompt: str, default: str | None = None) -> str:
     suffix = f" [{default}]" if default else ""
     answer = input(f"{prompt}{suffix}: ").strip()
     return answer or (default or "")
+
+
+def says_yes(answer: str) -> bool:
+    """Whether a typed answer means yes: in English ("y", "yes") or in the user's language
+    ("da", "sí", "ja", …), whole or by its first letter, in any case and with or without accents."""
+    # Translators: the word a user types at a prompt to answer yes (its first letter works too).
+    words = {"yes", _("yes")}
+    typed = _plain(answer)
+    return bool(typed) and any(typed in (_plain(word), _plain(word)[:1]) for word in words)
+
+
+def _plain(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _interactive(args: argparse.Namespace) -> bool:
@@ -259,7 +274,8 @@ def run(args: argparse.Namespace, profile: Profile) -> int:
     try:
         save(args.create_folder)
     except FolderNotThere as exc:
-        if not (interactive and _ask(_("Create it? (yes/no)"), "no").lower() in ("y", "yes")):
+        # Translators: the answer taken when the user just presses Enter (in this language).
+        if not (interactive and says_yes(_ask(_("Create it? (yes/no)"), _("no")))):
             raise NotFound(
                 fact(
                     "{problem} Run setup again with --create-folder to create it.", problem=exc.text

@@ -115,3 +115,18 @@ def test_the_command_line_reads_lang_then_the_setting(tmp_path: Path) -> None:
     finally:
         i18n.pin_language(None)
         i18n.set_language("en")
+
+
+def test_a_prompt_takes_yes_in_the_users_language_and_in_english() -> None:
+    """setup's "Create it? (da/ne)": the user's own word, its first letter, or English."""
+    from daemon.commands.setup import says_yes
+    from daemon.i18n import set_language
+
+    set_language("sl")
+    try:
+        assert [says_yes(a) for a in ("da", "DA", "d", "yes", "y")] == [True] * 5
+        assert [says_yes(a) for a in ("ne", "n", "no", "")] == [False] * 4
+        set_language("es")
+        assert says_yes("sí") and says_yes("si") and says_yes("S") and not says_yes("no")
+    finally:
+        set_language("en")
