@@ -78,7 +78,8 @@ def test_sizes_use_the_languages_decimal_mark(language: str, size: int, words: s
 
 def test_fr_and_numbers() -> None:
     set_language("fr")
-    assert human_size(1_500_000_000) == "1,5 GB"
+    # French puts a no-break space between a number and its unit (the catalogue's "{value} {unit}")
+    assert human_size(1_500_000_000) == "1,5\u00a0GB"
     assert format_number(1234) == "1\u202f234"  # French groups with a narrow no-break space
     assert format_number(1234, language="en") == "1,234"
 
