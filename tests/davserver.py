@@ -40,6 +40,7 @@ class LoggedRequest:
     bytes_sent: int
     # which fault answered ("fail", "propfind", "truncate", "slow", "auth") or None
     injected: str | None
+    at: float = 0.0  # time.monotonic() when it arrived
 
 
 @dataclass
@@ -51,6 +52,7 @@ class _Entry:
     status: int | None = None
     bytes_sent: int = 0
     injected: str | None = None
+    at: float = 0.0
 
     def snapshot(self) -> LoggedRequest:
         return LoggedRequest(
@@ -61,6 +63,7 @@ class _Entry:
             self.status,
             self.bytes_sent,
             self.injected,
+            self.at,
         )
 
 
@@ -369,6 +372,7 @@ class FaultInjector:
             path=_request_path(environ),
             depth=environ.get("HTTP_DEPTH"),
             range=environ.get("HTTP_RANGE"),
+            at=time.monotonic(),
         )
         plan = ctl._arrive(entry)
 
