@@ -14,7 +14,7 @@ from daemon.i18n import _, render_json
 from daemon.service.control import ControlClient
 from daemon.service.readiness_words import missing_lines, next_meeting, readiness_sentence
 from daemon.service.root import ProfileRoot
-from daemon.service.status import MeetingSummary, read_status_file
+from daemon.service.status import MeetingSummary, State, read_status_file, state_words
 from daemon.sync.result import SyncResult
 
 
@@ -48,7 +48,13 @@ def run(args: argparse.Namespace, profile: Profile) -> int:
     if args.json:
         print(json.dumps(data, indent=2, ensure_ascii=False))
         return 0
-    print(_("State: {state}").format(state=data["state"]))
+    try:
+        words = state_words(State(data["state"]))
+    except ValueError:
+        words = str(data["state"])
+    # Translators: {words} is the state as the tray says it ("Up to date"), {state} its code
+    # ("idle"), kept for scripts and for helpers reading along.
+    print(_("State: {words} ({state})").format(words=words, state=data["state"]))
     if data["state"] == "paused":
         # Said from the state: the daemon's sentence is written for every face, not a terminal.
         until = moment_words(data["paused_until"])

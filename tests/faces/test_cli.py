@@ -12,8 +12,8 @@ from pathlib import Path
 import keyring
 import keyring.backends.fail
 import pytest
-from conftest import MemoryKeyring
 from davserver import DavFixture
+from memory_keyring import MemoryKeyring
 from support import write_prefs
 
 from daemon.cli import main

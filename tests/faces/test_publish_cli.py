@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import MemoryKeyring
 from davserver import DavFixture
+from memory_keyring import MemoryKeyring
 from support import SUNDAY, TUESDAY, Member, write_prefs
 
 from daemon.cli import main

@@ -10,7 +10,7 @@ SLOVENIAN_PLURALS = (
 )
 
 SL: dict[str, str | tuple[str, ...]] = {
-    "State: {state}": "Stanje: {state}",
+    "State: {words} ({state})": "Stanje: {words} ({state})",
     "State": "Stanje",
     "Up to date": "Posodobljeno",
     "Up to date · {when}": "Posodobljeno · {when}",
@@ -41,7 +41,7 @@ SL: dict[str, str | tuple[str, ...]] = {
 }
 
 ES: dict[str, str | tuple[str, ...]] = {
-    "State: {state}": "Estado: {state}",
+    "State: {words} ({state})": "Estado: {words} ({state})",
     "Up to date": "Al día",
     "Open congsync…": "Abrir congsync…",
     "Syncing is paused until {time}. Run “congsync resume” to sync sooner.": (

@@ -54,15 +54,15 @@ def test_status_is_said_in_the_language_of_the_command(english_daemon: Installat
     assert paused.returncode == 0, paused.stderr
     english_daemon.wait_state("paused")
     english = english_daemon.cli("status")
-    assert "State: paused" in english.stdout
+    assert "State: Paused (paused)" in english.stdout
     assert "Syncing is paused until" in english.stdout
 
     slovenian = english_daemon.cli("--lang", "sl", "status")
     assert slovenian.returncode == 0, slovenian.stderr
-    assert "Stanje: paused" in slovenian.stdout
+    assert "Stanje: Ustavljeno (paused)" in slovenian.stdout
     assert "Sinhronizacija je ustavljena do " in slovenian.stdout
     spanish = english_daemon.cli("--lang", "es", "status")
-    assert "Estado: paused" in spanish.stdout
+    assert "Estado: " in spanish.stdout and "(paused)" in spanish.stdout
     assert "La sincronización está en pausa hasta " in spanish.stdout
 
     # The daemon itself still speaks English, and its status carries the fact.
@@ -111,8 +111,8 @@ def test_a_language_set_while_running_reaches_the_panel_without_a_restart(
     assert '<option value="sl" lang="sl" selected>' in setup
     assert "Stanje" in _panel_page(english_daemon, "status")
     # The command line follows the setting too, unless --lang says otherwise.
-    assert "Stanje: idle" in english_daemon.cli("status").stdout
-    assert "State: idle" in english_daemon.cli("--lang", "en", "status").stdout
+    assert "Stanje: Posodobljeno (idle)" in english_daemon.cli("status").stdout
+    assert "State: Up to date (idle)" in english_daemon.cli("--lang", "en", "status").stdout
     # The log stays English, for a helper from anywhere.
     log = english_daemon.cli("logs").stdout
     assert "congsync speaks sl now" in log
