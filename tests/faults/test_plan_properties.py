@@ -395,7 +395,7 @@ def test_carrying_out_an_organizer_plan_settles_with_nothing_more_to_do(situatio
 @pytest.mark.xfail(
     strict=True,
     reason="found by the property above, not fixed: a record's own name blocks the renamed "
-    "server file, so the rename is not paired (see the report of branch i13-faults)",
+    "server file, so the rename is not paired (issue 13's closing note)",
 )
 def test_a_case_only_rename_on_the_server_is_a_rename_here():
     rel = "Recurring/Talk.jpg"
