@@ -18,7 +18,7 @@ from pathlib import Path
 
 from daemon.commands._render import summarise
 from daemon.config import Config, Profile
-from daemon.i18n import _, ngettext
+from daemon.i18n import _, format_number, ngettext
 from daemon.paths import Paths
 from daemon.server.sample import populate_sample_congregation
 from daemon.server.webdav import DavServer, make_tls, write_private
@@ -108,7 +108,9 @@ def run(args: argparse.Namespace, _profile: Profile | None = None) -> int:
         print()
         print_tree(config.media_dir)
         print()
-        print(_("Done in {seconds:.1f} s.").format(seconds=time.monotonic() - started))
+        print(
+            _("Done in {seconds} s.").format(seconds=format_number(time.monotonic() - started, 1))
+        )
         if not args.keep_running:
             return 0 if result.ok else 1
         stop = threading.Event()

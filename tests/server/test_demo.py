@@ -110,3 +110,18 @@ def test_the_setup_command_the_demo_prints_works_as_printed(tmp_path: Path):
     assert saved["ca_bundle"] == str(demo_dir / "tls" / "ca.pem")
     password = (demo_dir / "password.txt").read_text().strip()
     assert password not in line  # the password is never on a command line
+
+
+def test_the_demo_speaks_german_with_a_german_decimal_comma(tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if k not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES")}
+    env["LANG"] = "de_DE.UTF-8"
+    done = subprocess.run(
+        [sys.executable, "-m", "daemon", "demo", "--dir", str(tmp_path / "demo")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    last = done.stdout.strip().splitlines()[-1]
+    assert last.startswith("Fertig nach ") and "," in last and "." not in last[:-1], last
