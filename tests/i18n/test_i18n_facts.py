@@ -204,3 +204,25 @@ def test_a_language_switch_while_a_fact_renders_does_not_mix_languages(
         "{reason} Trying again at {time}.", reason=fact("The username is empty."), time="14:00"
     )
     assert str(nested) == "The username is empty. Trying again at 14:00."
+
+
+def test_a_retry_is_logged_in_english_whatever_the_current_language(
+    catalogues: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from daemon.dav.retry import RetryPolicy, with_retries
+    from daemon.errors import NetworkError
+
+    failures = [NetworkError(fact("The username is empty."))]
+
+    def action() -> str:
+        if failures:
+            raise failures.pop()
+        return "done"
+
+    set_language("sl")
+    with caplog.at_level(logging.INFO, logger="daemon.dav.retry"):
+        assert (
+            with_retries(action, RetryPolicy(attempts=2, base_delay=0.0), None, "f.mp4") == "done"
+        )
+    assert "after: The username is empty." in caplog.text
+    assert "prazno" not in caplog.text
