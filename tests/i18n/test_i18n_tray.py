@@ -3,10 +3,12 @@ pystray is replaced by the stand-in in tests/tray_support.py, since no desktop r
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tray_support import FakeIcon, eventually, install_fake_pystray, run_with_driver
@@ -81,6 +83,42 @@ def test_the_running_tray_relabels_its_menu_and_tooltip(catalogues: Path) -> Non
         set_language("sl")
         daemon.publish(replace(daemon.current, language="sl"))
         eventually(lambda: icon.title.startswith("Posodobljeno"))
+        eventually(lambda: icon.menu.items[0].text == "Odpri congsync…")
+        app.close()
+
+    run_with_driver(app, drive)
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.usefixtures("fake_pystray")
+def test_a_switch_while_the_menu_is_made_relabels_it_at_the_next_status(
+    catalogues: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from daemon.sync.progress import Progress
+    from tray import app as tray_app
+
+    # Wording-only menu changes wait "a second": here for ever, so only a relabel can show sl.
+    monkeypatch.setattr(tray_app, "_MENU_WORDING_INTERVAL", 3600.0)
+    made = tray_app.build_menu
+    switch_after_making = threading.Event()
+
+    def make_then_maybe_switch(status: StatusSnapshot, now: datetime) -> Any:
+        model = made(status, now)
+        if switch_after_making.is_set():
+            switch_after_making.clear()
+            set_language("sl")  # the panel's switch, landing while the tray makes its menu
+        return model
+
+    monkeypatch.setattr(tray_app, "build_menu", make_then_maybe_switch)
+    daemon = Daemon()
+    app = TrayApp(daemon, clock=lambda: NOW, opener=lambda path, edit: None)  # type: ignore[arg-type]
+
+    def drive(icon: FakeIcon) -> None:
+        switch_after_making.set()
+        syncing = StatusSnapshot(State.SYNCING, progress=Progress(files_done=1, files_total=4))
+        daemon.publish(syncing)  # a new shape: shown at once, made in English
+        eventually(lambda: not switch_after_making.is_set())
+        daemon.publish(replace(syncing, language="sl"))  # what the daemon publishes next
         eventually(lambda: icon.menu.items[0].text == "Odpri congsync…")
         app.close()
 
