@@ -25,6 +25,7 @@ from pathlib import Path
 from babel.messages.catalog import Catalog, Message
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import write_mo
+from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,6 +133,14 @@ def catalogue_problems(template: Catalog, catalog: Catalog) -> list[str]:
     problems += [f"missing: {key!r}" for key in sorted(wanted.keys() - have.keys())]
     problems += [f"stale: {key!r}" for key in sorted(have.keys() - wanted.keys())]
     problems += [f"stale (obsolete): {_key(m)!r}" for m in catalog.obsolete.values()]
+    # gettext picks plural forms by the header's rule: a wrong one passes the count check below
+    # (it is read from the same header) but shows the wrong form at run time.
+    if catalog.locale is not None:
+        rule = get_plural(catalog.locale)
+        if (catalog.num_plurals, catalog.plural_expr) != (rule.num_plurals, rule.plural_expr):
+            problems.append(
+                f"plural rule {catalog.plural_forms!r} is not the language's {rule.plural_forms!r}"
+            )
     for key in sorted(have.keys() & wanted.keys()):
         message, source = have[key], wanted[key]
         if message.fuzzy:

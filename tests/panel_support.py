@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,13 @@ def browser() -> Iterator[Any]:
 def installation(dav: DavFixture, tmp_path: Path) -> Iterator[Installation]:
     """A member's `congsync run --no-tray`, idle after its first cycle (modules that need
     another installation define their own fixture of this name)."""
-    installed = Installation(dav, tmp_path / "home")
+    with idle_after_first_cycle(Installation(dav, tmp_path / "home")) as installed:
+        yield installed
+
+
+@contextmanager
+def idle_after_first_cycle(installed: Installation) -> Iterator[Installation]:
+    """`installed` running (`congsync run --no-tray`), idle after its first cycle; closed after."""
     installed.start("--interval", "3600")
     installed.wait_state("idle")
     try:

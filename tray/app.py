@@ -574,10 +574,12 @@ class TrayApp:
         if title != shown.title:
             shown.title = title
             _change(on_main, partial(setattr, icon, "title", title), "tooltip")
+        # Read once, before the menu is made: a switch while it is made relabels it next time.
+        language = current_language()
         model = (MenuItem(words, None, enabled=False),) if stopping else build_menu(status, now)
         if model == shown.menu:
             return None
-        relabelled = shown.language != current_language()  # a new language: at once
+        relabelled = shown.language != language  # a new language: at once
         if not relabelled and _menu_shape(model) == _menu_shape(shown.menu):
             # Only wording changed ("3 of 12 files"): replace a menu at most once a second.
             wait = shown.menu_at + _MENU_WORDING_INTERVAL - time.monotonic()
@@ -585,7 +587,7 @@ class TrayApp:
                 return wait
         shown.menu = model
         shown.menu_at = time.monotonic()
-        shown.language = current_language()
+        shown.language = language
         _change(on_main, partial(setattr, icon, "menu", self._native_menu(pystray, model)), "menu")
         return None
 

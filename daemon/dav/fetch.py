@@ -85,9 +85,12 @@ class Fetcher:
         self._headers = headers
         self._lock = threading.Lock()
         self._idle: list[http.client.HTTPSConnection] = []
+        self._closed = False
 
     def close(self) -> None:
+        """Close the idle connections now and those still busy when their GET ends."""
         with self._lock:
+            self._closed = True
             idle, self._idle = self._idle, []
         for conn in idle:
             conn.close()
@@ -112,8 +115,10 @@ class Fetcher:
         finally:
             if reusable:
                 with self._lock:
-                    self._idle.append(conn)
-            else:
+                    reusable = not self._closed
+                    if reusable:
+                        self._idle.append(conn)
+            if not reusable:
                 response.close()
                 conn.close()
 

@@ -87,6 +87,6 @@ def with_retries(
             if not transient(error) or attempt == policy.attempts - 1:
                 raise
             wait = policy.delay(attempt, error)
-            log.info("retrying %s in %.1f s after: %s", what, wait, error.message)
+            log.info("retrying %s in %.1f s after: %s", what, wait, error)  # English
             sleep_or_cancel(wait, cancel)
     raise AssertionError("unreachable")  # pragma: no cover

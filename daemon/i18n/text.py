@@ -129,8 +129,11 @@ def render(text: str | Text, language: str | None = None) -> str:
         return text
     if text.literal:
         return text.msgid
+    # The current language read once: a face switching it meanwhile (another thread) cannot
+    # leave this sentence half in one language and half in the other.
+    language = language or i18n.current_language()
     values = {name: _render_param(value, language) for name, value in text.params}
-    translation = i18n.translation_for(language or i18n.current_language())
+    translation = i18n.translation_for(language)
     if text.plural is not None:
         pattern = translation.ngettext(text.msgid, text.plural, text.n or 0)
         source = text.msgid if text.n == 1 else text.plural
@@ -145,7 +148,7 @@ def render(text: str | Text, language: str | None = None) -> str:
     return source
 
 
-def _render_param(value: Param, language: str | None) -> Any:
+def _render_param(value: Param, language: str) -> Any:
     if isinstance(value, Text):
         return render(value, language)
     if isinstance(value, Size):

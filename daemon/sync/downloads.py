@@ -120,7 +120,7 @@ class Installer:
         if note_unconverted(
             self.journal, action.date, action.name, action.remote.version, problem.message
         ):
-            log.warning("%s/%s cannot be converted: %s", action.date, action.name, problem.message)
+            log.warning("%s/%s cannot be converted: %s", action.date, action.name, problem)
             warnings.append(
                 _(
                     "{date}/{name} cannot be shown as images: {reason} The original is kept "
@@ -302,7 +302,7 @@ def download_all(
                 for each in (action, *copies):
                     outcomes.append(Outcome(each, error=Cancelled(_("Stopped on request."))))
             except CongsyncError as exc:
-                log.warning("download of %s/%s failed: %s", action.date, action.name, exc.message)
+                log.warning("download of %s/%s failed: %s", action.date, action.name, exc)
                 outcomes.extend(Outcome(each, error=exc) for each in (action, *copies))
             for _each in (action, *copies):
                 meter.file_done()
@@ -356,7 +356,7 @@ def _install_copy(
         copy_flushed(source, partial)
         meter.add_bytes(size)
     except CongsyncError as exc:
-        log.warning("copy to %s/%s failed: %s", action.date, action.name, exc.message)
+        log.warning("copy to %s/%s failed: %s", action.date, action.name, exc)
         return [Outcome(action, error=exc)]
     if installer.off_transfer_path(action):
         later.submit(lambda: _finish(partial, action, installer, 0))
@@ -382,6 +382,6 @@ def _finish(
             return [installer.not_converted(partial, action, problem, size)]
         warnings, kept = installer.install(partial, action, outputs)
     except CongsyncError as exc:
-        log.warning("installing %s/%s failed: %s", action.date, action.name, exc.message)
+        log.warning("installing %s/%s failed: %s", action.date, action.name, exc)
         return [Outcome(action, error=exc)]
     return [Outcome(action, size=size, warnings=warnings, kept=kept)]

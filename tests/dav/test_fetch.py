@@ -138,3 +138,32 @@ def test_behind_a_proxy_downloads_go_through_httpx_and_its_proxy(
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     with client(dav) as c:
         assert c.download(files[0][0], tmp_path / "1.part") == len(files[0][1])
+
+
+def test_a_download_still_running_when_the_client_closes_closes_its_connection(
+    dav: DavFixture, files: list[tuple[RemoteEntry, bytes]]
+):
+    c = client(dav)
+    fetcher = c._fetcher
+    assert fetcher is not None
+    target = c.url_for(files[0][0].path)[len(c._origin) :]
+    with fetcher.get(target, {}) as answer:
+        body = b"".join(bytes(piece) for piece in answer.chunks(65536))
+        c.close()  # e.g. the daemon stopping while a download thread finishes its body
+        assert fetcher._idle == []  # nothing idle to close yet: this connection is busy
+    assert body == files[0][1]
+    assert fetcher._idle == []  # not kept for reuse by a closed client (a leaked socket)
+
+
+def test_a_file_gone_since_the_listing_is_not_found_and_the_next_download_still_works(
+    dav: DavFixture, files: list[tuple[RemoteEntry, bytes]], tmp_path: Path
+):
+    from daemon.errors import NotFound
+
+    dav.remove(f"Media/{DAY}/f0.mp4")
+    with client(dav) as c:
+        with pytest.raises(NotFound, match="does not exist"):
+            c.download(files[0][0], tmp_path / "0.part")
+        assert not (tmp_path / "0.part").exists()
+        assert c.download(files[1][0], tmp_path / "1.part") == len(files[1][1])
+    assert (tmp_path / "1.part").read_bytes() == files[1][1]

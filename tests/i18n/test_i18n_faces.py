@@ -14,7 +14,7 @@ import pytest
 from davserver import DavFixture
 from i18n_catalogues import write_catalogues
 from installation import Installation, wait_until
-from panel_support import sign_in_url
+from panel_support import idle_after_first_cycle, sign_in_url
 
 from daemon.i18n import LOCALE_DIR_VARIABLE
 
@@ -30,12 +30,8 @@ def english_daemon(dav: DavFixture, tmp_path: Path) -> Iterator[Installation]:
         LC_MESSAGES="",
         LANG="en_GB.UTF-8",
     )
-    installed.start("--interval", "3600")
-    installed.wait_state("idle")
-    try:
+    with idle_after_first_cycle(installed):
         yield installed
-    finally:
-        installed.close()
 
 
 def _panel_page(installed: Installation, page: str) -> str:

@@ -183,3 +183,46 @@ def test_the_running_daemon_changes_language_without_a_restart(
         assert status_file["message"]["text"].startswith("The username is empty.")
     finally:
         daemon.stop()
+
+
+def test_a_language_switch_while_a_fact_renders_does_not_mix_languages(
+    catalogues: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The tray or the panel may switch the language while a worker thread renders: here the
+    # switch happens right after the nested part is said (deterministically, in this thread).
+    from daemon.i18n import text as text_module
+
+    said = text_module._render_param
+
+    def say_then_switch(value: object, language: str | None) -> object:
+        result = said(value, language)  # type: ignore[arg-type]
+        set_language("sl")
+        return result
+
+    monkeypatch.setattr(text_module, "_render_param", say_then_switch)
+    nested = fact(
+        "{reason} Trying again at {time}.", reason=fact("The username is empty."), time="14:00"
+    )
+    assert str(nested) == "The username is empty. Trying again at 14:00."
+
+
+def test_a_retry_is_logged_in_english_whatever_the_current_language(
+    catalogues: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from daemon.dav.retry import RetryPolicy, with_retries
+    from daemon.errors import NetworkError
+
+    failures = [NetworkError(fact("The username is empty."))]
+
+    def action() -> str:
+        if failures:
+            raise failures.pop()
+        return "done"
+
+    set_language("sl")
+    with caplog.at_level(logging.INFO, logger="daemon.dav.retry"):
+        assert (
+            with_retries(action, RetryPolicy(attempts=2, base_delay=0.0), None, "f.mp4") == "done"
+        )
+    assert "after: The username is empty." in caplog.text
+    assert "prazno" not in caplog.text

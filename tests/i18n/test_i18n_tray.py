@@ -1,22 +1,20 @@
 """The tray says everything again in a new language as soon as the daemon switches (headless:
-pystray is replaced by a stand-in, as in tests/faces/test_tray_app.py, since no desktop runs here)."""
+pystray is replaced by the stand-in in tests/tray_support.py, since no desktop runs here)."""
 
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
+from tray_support import FakeIcon, eventually, install_fake_pystray, run_with_driver
 
 from daemon.i18n import set_language
 from daemon.service.status import State, StatusSnapshot
-from tray import app as tray_app
 from tray.app import TrayApp
 from tray.menu import build_menu
 from tray.notify import notifications_for
@@ -48,55 +46,9 @@ class Daemon:
         return None
 
 
-class Item:
-    def __init__(self, text: str, action: Any, **_options: Any) -> None:
-        self.text, self.action = text, action
-
-
-class Menu:
-    SEPARATOR = Item("- - - -", None)
-
-    def __init__(self, *items: Item) -> None:
-        self.items = items
-
-
-class Icon:
-    HAS_MENU = True
-    HAS_NOTIFICATION = True
-    created: ClassVar[list[Icon]] = []
-
-    def __init__(self, name: str, icon: Any = None, title: str = "", menu: Any = None) -> None:
-        self.name, self.icon, self.title, self.menu = name, icon, title, menu
-        self.visible = False
-        self._stopped = threading.Event()
-        Icon.created.append(self)
-
-    def run(self, setup: Callable[[Icon], None]) -> None:
-        worker = threading.Thread(target=setup, args=(self,), name="fake-setup")
-        worker.start()
-        assert self._stopped.wait(10), "the icon was never stopped"
-        worker.join(5)
-
-    def stop(self) -> None:
-        self._stopped.set()
-
-    def notify(self, message: str, title: str | None = None) -> None:
-        pass
-
-
 @pytest.fixture
-def fake_pystray(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    Icon.created = []
-    module = SimpleNamespace(Icon=Icon, Menu=Menu, MenuItem=Item)
-    monkeypatch.setattr(tray_app, "_import_pystray", lambda: module)
-    yield
-
-
-def eventually(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
+def fake_pystray(monkeypatch: pytest.MonkeyPatch) -> None:
+    install_fake_pystray(monkeypatch)
 
 
 def test_the_menu_model_follows_the_current_language(catalogues: Path) -> None:
@@ -123,27 +75,51 @@ def test_a_notification_is_said_when_it_is_shown(catalogues: Path) -> None:
 def test_the_running_tray_relabels_its_menu_and_tooltip(catalogues: Path) -> None:
     daemon = Daemon()
     app = TrayApp(daemon, clock=lambda: NOW, opener=lambda path, edit: None)  # type: ignore[arg-type]
-    failures: list[BaseException] = []
 
-    def drive() -> None:
-        try:
-            assert app.ready.wait(5)
-            icon = Icon.created[-1]
-            assert icon.menu.items[0].text == "Open congsync…"
-            assert icon.title.startswith("Up to date")
-            # What the daemon does when the setting changes: switch, then publish the status.
-            set_language("sl")
-            daemon.publish(replace(daemon.current, language="sl"))
-            eventually(lambda: icon.title.startswith("Posodobljeno"))
-            eventually(lambda: icon.menu.items[0].text == "Odpri congsync…")
-        except BaseException as exc:
-            failures.append(exc)
-        finally:
-            app.close()
+    def drive(icon: FakeIcon) -> None:
+        assert icon.menu.items[0].text == "Open congsync…"
+        assert icon.title.startswith("Up to date")
+        # What the daemon does when the setting changes: switch, then publish the status.
+        set_language("sl")
+        daemon.publish(replace(daemon.current, language="sl"))
+        eventually(lambda: icon.title.startswith("Posodobljeno"))
+        eventually(lambda: icon.menu.items[0].text == "Odpri congsync…")
+        app.close()
 
-    thread = threading.Thread(target=drive, name="driver")
-    thread.start()
-    app.run()
-    thread.join(5)
-    if failures:
-        raise failures[0]
+    run_with_driver(app, drive)
+
+
+@pytest.mark.timeout(30)
+@pytest.mark.usefixtures("fake_pystray")
+def test_a_switch_while_the_menu_is_made_relabels_it_at_the_next_status(
+    catalogues: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from daemon.sync.progress import Progress
+    from tray import app as tray_app
+
+    # Wording-only menu changes wait "a second": here for ever, so only a relabel can show sl.
+    monkeypatch.setattr(tray_app, "_MENU_WORDING_INTERVAL", 3600.0)
+    made = tray_app.build_menu
+    switch_after_making = threading.Event()
+
+    def make_then_maybe_switch(status: StatusSnapshot, now: datetime) -> Any:
+        model = made(status, now)
+        if switch_after_making.is_set():
+            switch_after_making.clear()
+            set_language("sl")  # the panel's switch, landing while the tray makes its menu
+        return model
+
+    monkeypatch.setattr(tray_app, "build_menu", make_then_maybe_switch)
+    daemon = Daemon()
+    app = TrayApp(daemon, clock=lambda: NOW, opener=lambda path, edit: None)  # type: ignore[arg-type]
+
+    def drive(icon: FakeIcon) -> None:
+        switch_after_making.set()
+        syncing = StatusSnapshot(State.SYNCING, progress=Progress(files_done=1, files_total=4))
+        daemon.publish(syncing)  # a new shape: shown at once, made in English
+        eventually(lambda: not switch_after_making.is_set())
+        daemon.publish(replace(syncing, language="sl"))  # what the daemon publishes next
+        eventually(lambda: icon.menu.items[0].text == "Odpri congsync…")
+        app.close()
+
+    run_with_driver(app, drive)

@@ -89,3 +89,19 @@ def test_a_plural_needs_every_form_of_the_language() -> None:
         slovenian({("{count} file", "{count} files"): ("{count} datoteka", "{count} datotek")})
     )
     assert problem == "2 plural forms, the language has 4: '{count} file'"
+
+
+def test_a_plural_rule_that_is_not_the_languages_is_reported() -> None:
+    # Two forms under a two-form rule pass the count check, yet Slovenian needs four.
+    catalog = slovenian(
+        {("{count} file", "{count} files"): ("{count} datoteka", "{count} datotek")}
+    )
+    catalog.mime_headers = [
+        *catalog.mime_headers,
+        ("Plural-Forms", "nplurals=2; plural=(n != 1);"),
+    ]
+    assert problems(catalog) == [
+        "plural rule 'nplurals=2; plural=(n != 1);' is not the language's "
+        "'nplurals=4; plural=n % 100 == 1 ? 0 : n % 100 == 2 ? 1 : "
+        "(n % 100 == 3 || n % 100 == 4) ? 2 : 3;'"
+    ]
